@@ -1,0 +1,37 @@
+# Everything runs inside .venv, created on first use from python3.11 (or python3).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_WHEEL := /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
+TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
+
+.PHONY: demo test lint bench eval clean
+
+$(BIN)/losstest: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/losstest
+	-$(BIN)/losstest analyze sample_logs/ --plot-dir sample_logs/plots
+
+test: $(BIN)/losstest
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/losstest
+	$(BIN)/ruff check losstest tests bench
+	$(BIN)/ruff format --check losstest tests bench
+
+bench: $(BIN)/losstest
+	$(BIN)/python bench/run.py
+
+$(BIN)/torch-installed: $(BIN)/losstest
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
+	touch $@
+
+eval: $(BIN)/torch-installed
+	$(BIN)/python bench/realruns/evaluate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,89 @@
+"""One run's frame in, one RunReport out: pick the curves, run the detectors, summarise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .config import Config
+from .curves import Curve, RunCurves
+from .detectors import DETECTORS
+from .model import Finding, RunReport, Summary
+
+
+def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
+    column = frame["metric"]
+    rows = column.cat.codes.to_numpy() == column.cat.categories.get_loc(metric)
+    step, value = frame["step"].to_numpy()[rows], frame["value"].to_numpy()[rows]
+    return Curve.from_log_order(metric, step, value)
+
+
+def counts_of(frame: pd.DataFrame) -> dict[str, int]:
+    """How many values each metric of the frame has (metrics with none left out)."""
+    column = frame["metric"]
+    tally = np.bincount(column.cat.codes.to_numpy(), minlength=len(column.cat.categories))
+    return {str(m): int(n) for m, n in zip(column.cat.categories, tally, strict=True) if n}
+
+
+def pick_metrics(frame: pd.DataFrame, config: Config) -> tuple[str | None, str | None]:
+    """The training and validation loss: as configured, else found by name."""
+    counts = counts_of(frame)
+    train = config.metric if config.metric in counts else None
+    val = config.val_metric if config.val_metric in counts else None
+    train = train or (None if config.metric else metrics.choose(counts, "train"))
+    val = val or (None if config.val_metric else metrics.choose(counts, "val"))
+    return train, val
+
+
+def _summary(curve: Curve) -> Summary | None:
+    ok = curve.finite
+    if not ok.any():
+        return None
+    values, steps = curve.value[ok], curve.step[ok]
+    best = int(np.argmin(values))
+    return Summary(
+        float(curve.value[0]), float(curve.value[-1]), float(values[best]), int(steps[best])
+    )
+
+
+def _without_overlap(findings: list[Finding]) -> list[Finding]:
+    """A plateau already says the loss stayed high; underfitting judged only by the run's own
+    improvement would say it twice."""
+    if any(f.kind == "plateau" for f in findings):
+        return [f for f in findings if f.evidence.get("basis") != "own improvement"]
+    return findings
+
+
+def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> RunReport:
+    train_name, val_name = pick_metrics(frame, config)
+    if train_name is None and val_name is not None:  # only evaluations were logged
+        train_name, val_name = val_name, None
+    train = curve_of(frame, train_name) if train_name else None
+    val = curve_of(frame, val_name) if val_name else None
+    curves = RunCurves(train, val, chance=config.chance, target=config.target)
+    findings: list[Finding] = []
+    for kind, detector in DETECTORS.items():
+        if config.enabled(kind):
+            for f in detector.detect(curves, config.params[kind]):
+                level = config.severity_of(kind, f.severity)
+                findings.append(f if level == f.severity else _with_severity(f, level))
+    findings.sort(key=lambda f: (f.start_step, -f.severity.rank))
+    return RunReport(
+        source=source,
+        run=run,
+        metric=train_name,
+        val_metric=val_name,
+        steps=len(train) if train is not None else 0,
+        last_step=int(train.step[-1]) if train is not None and len(train) else None,
+        summary=_summary(train) if train is not None else None,
+        findings=tuple(_without_overlap(findings)),
+        metrics=tuple(counts_of(frame)),
+        curves=curves,
+    )
+
+
+def _with_severity(finding: Finding, severity) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, severity=severity)

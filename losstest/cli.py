@@ -1,0 +1,129 @@
+"""The command line: options → configuration → library API → reporter → exit code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import LossTestError
+from .model import Severity
+from .outcome import ERROR, exit_code
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Test the loss curves of training runs: NaN, divergence, spikes, oscillation, "
+    "plateaus, over- and underfitting.",
+)  # fmt: skip
+
+Format = Enum("Format", {name: name for name in ("text", "json")}, type=str)
+FailOn = Enum("FailOn", {"fail": "fail", "warn": "warn"}, type=str)
+
+
+def _error(message: str) -> None:
+    typer.echo(f"losstest: error: {message}", err=True)
+
+
+def _terminal() -> tuple[bool, int]:
+    """Colour only on a terminal without NO_COLOR; the terminal's width, else 80."""
+    tty = sys.stdout.isatty()
+    color = tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    width = shutil.get_terminal_size((80, 24)).columns if tty else 80
+    return color, max(60, width)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"losstest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """losstest"""
+
+
+PathsArg = Annotated[
+    list[str], typer.Argument(help="Log files, directories, globs, or - for standard input.")
+]
+
+
+@app.command()
+def analyze(
+    paths: PathsArg,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Training loss metric name.")] = None,
+    val_metric: Annotated[str | None, typer.Option(help="Validation loss metric name.")] = None,
+    step: Annotated[str | None, typer.Option(help="Column that holds the step.")] = None,
+    input_format: Annotated[
+        str | None, typer.Option(help="Read every input as this format (default: by content).")
+    ] = None,
+    vocab_size: Annotated[
+        int | None, typer.Option(help="Vocabulary size: chance level ln(V) for underfitting.")
+    ] = None,
+    num_classes: Annotated[
+        int | None, typer.Option(help="Number of classes: chance level ln(C) for underfitting.")
+    ] = None,
+    target: Annotated[
+        float | None, typer.Option(help="Final loss the run must get below (else underfitting).")
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None, typer.Option(help="Exit 1 on findings of this severity or worse.")
+    ] = None,
+    exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when runs fail.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="Configuration file (default: losstest.toml found upward).")
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option(help="Run only these checks (repeatable).")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these checks (repeatable).")] = None,
+) -> None:
+    """Test every run found under the paths; exit 0 (no run failed), 1 (a run failed) or 2."""
+    from . import api
+    from . import config as settings
+    from .readers import READERS
+    from .reporters import REPORTERS
+
+    try:
+        if input_format is not None and input_format not in READERS:
+            raise LossTestError(f"unknown --input-format {input_format!r} (known: {', '.join(READERS)})")
+        base = settings.load(config)
+        chosen = base.replace(
+            metric=metric, val_metric=val_metric, step=step, vocab_size=vocab_size,
+            num_classes=num_classes, target=target,
+            fail_on=Severity(fail_on.value) if fail_on else None,
+            select=settings._kinds(select, "--select") if select else None,
+            ignore=base.ignore | settings._kinds(ignore, "--ignore") if ignore else None,
+        )  # fmt: skip
+        report = api.analyze(
+            paths, chosen, input_format=input_format, step=chosen.step,
+            on_error=lambda e: _error(str(e)),
+        )  # fmt: skip
+    except LossTestError as e:
+        _error(str(e))
+        raise typer.Exit(ERROR) from None
+    color, width = _terminal()
+    rendered = REPORTERS[format.value](report, color=color and output is None, width=width)
+    if output is not None:
+        output.write_text(rendered)
+    else:
+        sys.stdout.write(rendered)
+    raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
+
+
+def main() -> None:
+    app(prog_name="losstest")

@@ -1,0 +1,89 @@
+"""Curves as the detectors see them: one metric of one run, sorted by step, one value a step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .signal import Blocks, blocks, odd, rolling_median, to_log
+
+# Detectors look at most this many points; longer curves are cut into blocks whose
+# median, peak and spread keep the level, every spike and the noise.
+WORKING_POINTS = 4000
+
+
+@dataclass(frozen=True, eq=False)
+class Curve:
+    metric: str
+    step: np.ndarray  # sorted, unique, int64
+    value: np.ndarray  # float64; NaN and inf kept
+    restarts: tuple[tuple[int, int], ...] = ()  # (step reached, step resumed from) each time steps went back
+    duplicates: int = 0  # values overwritten by a later value at the same step
+
+    @classmethod
+    def from_log_order(cls, metric: str, step: np.ndarray, value: np.ndarray) -> Curve:
+        """Sort by step keeping, for each step, the value written last (a resumed run)."""
+        back = np.flatnonzero(np.diff(step) < 0)
+        restarts = tuple((int(step[i]), int(step[i + 1])) for i in back)
+        order = np.argsort(step, kind="stable")
+        sorted_step = step[order]
+        last = np.append(sorted_step[1:] != sorted_step[:-1], True)
+        return cls(
+            metric, sorted_step[last], value[order][last], restarts, int(len(step) - last.sum())
+        )
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    @cached_property
+    def finite(self) -> np.ndarray:
+        return np.isfinite(self.value)
+
+    @cached_property
+    def shape(self) -> Shape:
+        return Shape(self.step[self.finite], self.value[self.finite])
+
+
+class Shape:
+    """The finite part of a curve in a scale-free space (log, or IQR units), blocked to a
+    working resolution, with a trend line: what the shape detectors share."""
+
+    def __init__(self, step: np.ndarray, value: np.ndarray):
+        self.step = step
+        self.value = value
+        self.z, self.is_log = to_log(value)
+        self.blocks: Blocks = blocks(step, self.z, WORKING_POINTS)
+
+    def __len__(self) -> int:
+        return len(self.blocks.median)
+
+    def window(self, fraction: float, minimum: int = 3) -> int:
+        return odd(max(minimum, round(fraction * len(self))), len(self))
+
+    def trend(self, fraction: float = 0.05) -> np.ndarray:
+        return rolling_median(self.blocks.median, self.window(fraction))
+
+    def edge(self, fraction: float, at_end: bool) -> float:
+        """Median level of the first or last `fraction` of the curve."""
+        k = max(3, round(fraction * len(self)))
+        part = self.blocks.median[-k:] if at_end else self.blocks.median[:k]
+        return float(np.median(part))
+
+    def unscale(self, z: float) -> float:
+        """A level in the working space back in the curve's own units."""
+        if self.is_log:
+            return float(np.exp(z))
+        q1, q3 = np.percentile(self.value, [25, 75])
+        return float(z * (q3 - q1 or np.ptp(self.value) or 1.0))
+
+
+@dataclass(frozen=True, eq=False)
+class RunCurves:
+    """What one run offers the detectors."""
+
+    train: Curve | None
+    val: Curve | None
+    chance: float | None = None  # the loss of guessing, ln(vocabulary or classes), if known
+    target: float | None = None  # a loss the run must get below, if configured

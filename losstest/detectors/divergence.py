@@ -1,0 +1,75 @@
+"""divergence — the loss rose far above its best and did not come back.
+
+What it detects: the smoothed loss at the end of the run stands well above the lowest level the
+run reached (by `min_ratio`), and that rise is a real part of what the run had learned
+(`min_fraction` of the drop from its start to its best), so noise near a tiny loss is not a rise.
+Algorithm: a running median over `window` of the run gives the trend; its minimum is the best
+level, the median of the last `window` of points the final level; the onset is where the trend
+leaves the best level on its way up.
+Why it matters: a diverged run has thrown away what it learned; continuing burns compute.
+Parameters: min_ratio (1.3), min_fraction (0.15), window (0.05 of the run).
+What to do: restart from the checkpoint before the onset with a lower learning rate (or a longer
+warmup), clip gradients, and check for bad data around the onset step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..curves import RunCurves
+from ..model import Finding, Severity
+from ._common import num, pct, rounded
+
+KIND = "divergence"
+SEVERITY = Severity.FAIL
+
+
+@dataclass(frozen=True)
+class Params:
+    min_ratio: float = 1.3  # final level / best level (for a positive loss)
+    min_fraction: float = 0.15  # rise / (start level - best level), in the loss's own units
+    window: float = 0.05  # trend window, as a fraction of the run
+    min_points: int = 8
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    curve = curves.train
+    if curve is None or len(curve.shape) < params.min_points:
+        return []
+    shape = curve.shape
+    trend = shape.trend(params.window)
+    best_at = int(np.argmin(trend))
+    best, final = float(trend[best_at]), shape.edge(params.window, at_end=True)
+    start = float(trend[: best_at + 1].max())
+    rise = final - best
+    if rise <= 0:
+        return []
+    best_v, final_v, start_v = (shape.unscale(x) for x in (best, final, start))
+    drop = start_v - best_v
+    fraction = (final_v - best_v) / drop if drop > 0 else math.inf
+    if shape.is_log:
+        big = rise >= math.log(params.min_ratio)
+    else:  # no ratio for a loss that crosses zero: the rise must dwarf the noise instead
+        noise = float(np.median(np.abs(np.diff(shape.blocks.median)))) or 1e-12
+        big = rise >= 8 * noise
+    if not (big and fraction >= params.min_fraction):
+        return []
+    after = trend[best_at:]
+    half = best_at + int(np.argmax(after >= best + 0.5 * rise))
+    calm = np.flatnonzero(trend[best_at:half] <= best + 0.1 * rise)
+    onset = best_at + (int(calm[-1]) + 1 if len(calm) else 0)
+    steps = shape.blocks.step
+    best_step, onset_step, last_step = int(steps[best_at]), int(steps[onset]), int(shape.step[-1])
+    change = f" ({pct(final_v / best_v)})" if shape.is_log else ""
+    return [
+        Finding(
+            KIND, SEVERITY, curve.metric, onset_step, last_step,
+            f"{curve.metric} rose from {num(best_v)} at step {best_step} to {num(final_v)} "
+            f"by step {last_step}{change} and did not recover",
+            {"best": rounded(best_v), "best_step": best_step, "last": rounded(final_v),
+             "onset_step": onset_step, "rise_fraction": rounded(fraction)},
+        )  # fmt: skip
+    ]

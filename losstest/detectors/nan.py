@@ -1,0 +1,63 @@
+"""nan — the loss became NaN or infinite.
+
+What it detects: the first step at which the training or validation loss is NaN, +inf or -inf,
+and how many such values follow.
+Why it matters: once a loss is NaN the weights usually are too; every later step is wasted.
+Parameters: none.
+What to do: lower the learning rate or lengthen warmup, clip gradients (max norm 1.0), check the
+data for empty or corrupt batches, use bf16 instead of fp16 or a loss scaler, look for log(0) or
+division by zero in the loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..curves import Curve, RunCurves
+from ..model import Finding, Severity
+from ._common import num, rounded
+
+KIND = "nan"
+SEVERITY = Severity.FAIL
+
+
+@dataclass(frozen=True)
+class Params:
+    pass
+
+
+def _check(curve: Curve) -> Finding | None:
+    bad = ~curve.finite
+    if not bad.any():
+        return None
+    where = np.flatnonzero(bad)
+    first, last = where[0], where[-1]
+    nans = int(np.isnan(curve.value[bad]).sum())
+    recovered = bool(curve.finite[last + 1 :].any())
+    before = np.flatnonzero(curve.finite[:first])
+    what = "NaN" if np.isnan(curve.value[first]) else num(curve.value[first])
+    tail = (
+        f"; {len(where)} of {len(curve)} values are not finite"
+        + (", but it came back" if recovered else "")
+    )
+    evidence = {
+        "first_step": int(curve.step[first]),
+        "non_finite": int(len(where)),
+        "nan": nans,
+        "inf": int(len(where)) - nans,
+        "recovered": recovered,
+    }
+    if len(before):
+        evidence["last_finite_step"] = int(curve.step[before[-1]])
+        evidence["last_finite_value"] = rounded(float(curve.value[before[-1]]))
+    return Finding(
+        KIND, SEVERITY, curve.metric, int(curve.step[first]), int(curve.step[last]),
+        f"{curve.metric} became {what} at step {curve.step[first]}{tail}", evidence,
+    )  # fmt: skip
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    found = (_check(c) for c in (curves.train, curves.val) if c is not None)
+    return [f for f in found if f is not None]

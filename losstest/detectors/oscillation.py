@@ -1,0 +1,73 @@
+"""oscillation — the loss swings up and down far more than a learning curve should.
+
+What it detects: repeated rises and falls of the loss level itself (not of single noisy points):
+at least `min_swings` up-and-down swings, each at least `min_amplitude` and well beyond the
+noise of the level.
+Algorithm: the curve is cut into `bins` equal parts whose medians form the level; the legs of
+that level's zigzag shorter than the larger of `min_amplitude` and `significance` standard
+errors of a bin median are set aside, and the remaining up-then-down pairs are counted.
+Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
+wastes steps and often diverges later.
+Parameters: min_swings (3), min_amplitude (0.2 = 22 % in log space), significance (4),
+bins (64).
+What to do: lower the learning rate (by 3-10x), lower Adam's beta2 or momentum, add warmup,
+clip gradients, or raise the batch size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..curves import RunCurves
+from ..model import Finding, Severity
+from ..signal import blocks, sign_runs
+from ._common import rounded
+
+KIND = "oscillation"
+SEVERITY = Severity.FAIL
+
+
+@dataclass(frozen=True)
+class Params:
+    min_swings: int = 3
+    min_amplitude: float = 0.2  # log units, or IQRs for a loss crossing zero
+    significance: float = 4.0  # standard errors of a bin median
+    bins: int = 64
+    min_points: int = 24
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    curve = curves.train
+    if curve is None or len(curve.shape) < params.min_points:
+        return []
+    shape = curve.shape
+    level = shape.blocks.median
+    bins = min(params.bins, len(level) // 4)
+    coarse = blocks(shape.blocks.step, level, bins)
+    noise = float(np.median(coarse.spread)) * 1.25 / math.sqrt(coarse.size)
+    threshold = max(params.min_amplitude, params.significance * math.sqrt(2) * noise)
+    starts, ends, amplitude = sign_runs(np.diff(coarse.median), threshold)
+    up = amplitude > 0
+    swing = np.flatnonzero(up[:-1] & ~up[1:])
+    if len(swing) < params.min_swings:
+        return []
+    first, last = swing[0], swing[-1] + 1
+    steps = coarse.step
+    start_step, end_step = int(steps[starts[first]]), int(steps[ends[last] + 1])
+    heights = np.minimum(amplitude[swing], -amplitude[swing + 1])
+    typical = float(np.median(heights))
+    size = f"x{math.exp(typical):.2g}" if shape.is_log else f"{typical:.2g} IQR"
+    peaks = steps[ends[swing] + 1]
+    period = int(np.median(np.diff(peaks))) if len(peaks) > 1 else None
+    return [
+        Finding(
+            KIND, SEVERITY, curve.metric, start_step, end_step,
+            f"{curve.metric} swung up and down {len(swing)} times between steps {start_step} "
+            f"and {end_step} (typical swing {size})",
+            {"swings": int(len(swing)), "typical_swing": rounded(typical),
+             "log_space": shape.is_log, "period_steps": period},
+        )  # fmt: skip
+    ]

@@ -1,0 +1,77 @@
+"""overfitting — the validation loss rose while the training loss kept falling.
+
+What it detects: after its lowest point, the validation loss ends higher by at least `min_rise`
+(warn) — or by `fail_rise` over at least `fail_points` evaluations (fail: clear and sustained) —
+while the training loss fell further over the same steps.
+Algorithm: best = lowest validation value (after a 3-point running median when there are 7 or
+more evaluations); end = mean of the last evaluations; the training loss is compared at the
+best-validation step and at the end of the run.
+Why it matters: every step after the best validation loss makes the model worse on new data.
+Parameters: min_rise (0.03 = 3 % in log space), fail_rise (0.1), fail_points (3),
+min_points_after (2), train_drop (0.01).
+What to do: keep the checkpoint of the best validation step (early stopping), add
+regularisation (dropout, weight decay, augmentation) or more data, or train for fewer epochs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..curves import RunCurves
+from ..model import Finding, Severity
+from ..signal import rolling_median
+from ._common import num, pct, rounded
+
+KIND = "overfitting"
+SEVERITY = Severity.FAIL
+
+
+@dataclass(frozen=True)
+class Params:
+    min_rise: float = 0.03  # log units (or IQRs of the validation loss if it crosses zero)
+    fail_rise: float = 0.1
+    fail_points: int = 3  # evaluations after the best one, for a fail
+    min_points_after: int = 2
+    train_drop: float = 0.01  # log units the training loss must fall meanwhile
+    min_points: int = 4
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    val, train = curves.val, curves.train
+    if val is None or train is None or len(val.shape) < params.min_points:
+        return []
+    v = val.shape
+    z = rolling_median(v.z, 3) if len(v.z) >= 7 else v.z
+    best_at = int(np.argmin(z))
+    after = len(z) - best_at - 1
+    if after < params.min_points_after:
+        return []
+    tail = max(2, min(after, len(z) // 5))
+    rise = float(np.mean(v.z[-tail:])) - float(z[best_at])
+    if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > z[best_at] + rise / 2) < 0.5:
+        return []
+    best_step, last_step = int(v.step[best_at]), int(v.step[-1])
+    t = train.shape
+    if len(t.step) < 2 or t.step[-1] <= best_step:
+        return []
+    near = t.z[np.abs(t.step - best_step) <= max(1, (t.step[-1] - t.step[0]) // 40)]
+    train_then = float(np.median(near)) if len(near) else float(np.interp(best_step, t.step, t.z))
+    train_end = t.edge(0.05, at_end=True) if len(t) >= 20 else float(np.median(t.z[-3:]))
+    if train_then - train_end < params.train_drop:
+        return []
+    clear = rise >= params.fail_rise and after >= params.fail_points
+    best_v, end_v = v.unscale(float(z[best_at])), v.unscale(float(np.mean(v.z[-tail:])))
+    change = f" ({pct(end_v / best_v)})" if v.is_log else ""
+    return [
+        Finding(
+            KIND, SEVERITY if clear else Severity.WARN, val.metric, best_step, last_step,
+            f"{val.metric} rose from {num(best_v)} at step {best_step} to {num(end_v)} by step "
+            f"{last_step}{change} while {train.metric} fell from {num(t.unscale(train_then))} "
+            f"to {num(t.unscale(train_end))}",
+            {"best": rounded(best_v), "best_step": best_step, "last": rounded(end_v),
+             "evaluations_after_best": after, "train_at_best": rounded(t.unscale(train_then)),
+             "train_last": rounded(t.unscale(train_end))},
+        )  # fmt: skip
+    ]

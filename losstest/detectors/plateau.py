@@ -1,0 +1,73 @@
+"""plateau — the loss stopped improving while still far from its best attainable level, or
+never moved.
+
+What it detects: a run whose loss never fell by more than `min_improvement` from its starting
+level (a frozen model, a learning rate near zero, a broken gradient), or whose loss flat-lined
+— the very same value, to `flat_tolerance`, for the last `flat_fraction` of the run — after
+having moved (dead units, a NaN swallowed inside the model, a stalled data loader).
+Algorithm: starting level = median of the first `window` of the run, best = lowest point of the
+running-median trend; flat-lining = the peak-to-peak range of the tail.
+Why it matters: every step after the loss stops moving is wasted compute.
+Parameters: min_improvement (0.02 = 2 % in log space), flat_fraction (0.2),
+flat_tolerance (1e-6), window (0.05 of the run).
+What to do: check the learning rate and scheduler (printing the lr each step), that the
+optimizer holds the model's parameters and that they require gradients, that the labels match
+the inputs; for a flat line, look for NaN or zero gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..curves import RunCurves
+from ..model import Finding, Severity
+from ._common import num, rounded
+
+KIND = "plateau"
+SEVERITY = Severity.FAIL
+
+
+@dataclass(frozen=True)
+class Params:
+    min_improvement: float = 0.02  # log units (or IQRs for a loss crossing zero)
+    flat_fraction: float = 0.2
+    flat_tolerance: float = 1e-6  # relative peak-to-peak range of a flat line
+    window: float = 0.05
+    min_points: int = 20
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    curve = curves.train
+    if curve is None or len(curve.shape) < params.min_points:
+        return []
+    shape = curve.shape
+    start = shape.edge(params.window, at_end=False)
+    best = float(shape.trend(params.window).min())
+    first, last = int(shape.step[0]), int(shape.step[-1])
+    start_v, best_v = shape.unscale(start), shape.unscale(best)
+    if start - best < params.min_improvement:
+        return [
+            Finding(
+                KIND, SEVERITY, curve.metric, first, last,
+                f"{curve.metric} never moved: {num(start_v)} at the start, at best {num(best_v)} "
+                f"over {len(shape.step)} steps",
+                {"start": rounded(start_v), "best": rounded(best_v),
+                 "improvement": rounded(start - best)},
+            )  # fmt: skip
+        ]
+    value = shape.value
+    final = float(value[-1])
+    moved = np.flatnonzero(np.abs(value - final) > params.flat_tolerance * max(abs(final), 1e-12))
+    flat_from = int(moved[-1]) + 1 if len(moved) else 0
+    if len(value) - flat_from >= max(params.min_points, params.flat_fraction * len(value)):
+        since = int(shape.step[flat_from])
+        return [
+            Finding(
+                KIND, SEVERITY, curve.metric, since, last,
+                f"{curve.metric} flat-lined at {num(final)} from step {since} on",
+                {"value": rounded(final), "since_step": since},
+            )  # fmt: skip
+        ]
+    return []

@@ -1,0 +1,83 @@
+"""spike — a short jump of the loss that recovered.
+
+What it detects: points that stand far above the running median of their neighbourhood — more
+than `threshold` robust standard deviations of the local noise and at least `min_rise` above the
+local level — for at most `max_width` points, after which the loss is back on its curve.
+Algorithm: residuals from a running median of `window` points, measured against a running
+median absolute deviation of the residuals (the local noise), in log space so that a spike is a
+ratio; long curves are first cut into blocks whose peaks keep every one-step spike.
+Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
+many foretell divergence.
+Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),
+window (31 points).
+What to do: find the batches at those steps (data loader order, seed); if spikes repeat, lower
+the learning rate or clip gradients; PaLM-style: restart from a checkpoint before the spike and
+skip the batches in `skip_steps` of the evidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..curves import RunCurves
+from ..model import Finding, Severity
+from ..signal import MAD_TO_SIGMA, rolling_median, runs_of
+from ._common import num, pct, rounded
+
+KIND = "spike"
+SEVERITY = Severity.WARN
+
+
+@dataclass(frozen=True)
+class Params:
+    threshold: float = 6.0  # robust standard deviations of the local noise
+    min_rise: float = 0.1  # above the local level: log units, or IQRs for a loss crossing zero
+    max_width: int = 5  # points (or blocks, on a long curve)
+    window: int = 31  # points in the running median
+    min_points: int = 12
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    curve = curves.train
+    if curve is None or len(curve.shape) < params.min_points:
+        return []
+    shape = curve.shape
+    b = shape.blocks
+    base = rolling_median(b.median, params.window)
+    if b.size == 1:
+        resid = np.abs(b.median - base)
+        noise = MAD_TO_SIGMA * rolling_median(resid, 4 * params.window + 1)
+        allowance = 0.0
+    else:  # the peak of a block of noise sits above its median by about sqrt(2 ln size) sigma
+        noise = rolling_median(b.spread, params.window)
+        allowance = math.sqrt(2 * math.log(b.size))
+    noise = np.maximum(noise, 0.25 * float(np.median(noise)))
+    excess = b.peak - base
+    min_rise = params.min_rise if shape.is_log else 5 * params.min_rise
+    tall = (excess > (params.threshold + allowance) * noise) & (excess > min_rise)
+    starts, ends = runs_of(tall)
+    short = (ends - starts + 1 <= params.max_width) & (ends < len(b.median) - 1)
+    steps = np.asarray(curve.step)
+    interval = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
+    margin = max(interval, int(0.002 * (steps[-1] - steps[0])))
+    found = []
+    for s, e in zip(starts[short], ends[short], strict=True):  # one finding per spike
+        at = s + int(np.argmax(excess[s : e + 1]))
+        peak, level = shape.unscale(float(b.peak[at])), shape.unscale(float(base[at]))
+        first, last = int(b.peak_step[s]), int(b.peak_step[e])
+        sigmas = float(excess[at] / noise[at])
+        change = f" ({pct(peak / level)})" if shape.is_log else ""
+        found.append(
+            Finding(
+                KIND, SEVERITY, curve.metric, first, last,
+                f"{curve.metric} jumped to {num(peak)} at step {int(b.peak_step[at])} from a "
+                f"level of {num(level)}{change} and recovered",
+                {"peak": rounded(peak), "level": rounded(level), "peak_step": int(b.peak_step[at]),
+                 "sigmas": rounded(sigmas),
+                 "skip_steps": [max(int(steps[0]), first - margin), last + margin]},
+            )  # fmt: skip
+        )
+    return found

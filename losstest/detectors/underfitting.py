@@ -1,0 +1,78 @@
+"""underfitting — the loss stays high: near the level of guessing or above a configured target.
+
+What it detects: a final loss (median of the last `window` of the run) that is above a
+configured `target` (fail), or within `chance_fraction` of the chance level ln(V) when the
+vocabulary size or class count is known, or — knowing neither — still within
+`min_improvement` of where the run started.
+Why it matters: the model learned little: too small, too short, a learning rate too low, or
+inputs and labels that do not match.
+Parameters: chance_fraction (0.9), min_improvement (0.1 = the loss fell by less than 10 %),
+window (0.05 of the run); target and chance level from the configuration or --vocab-size.
+What to do: train longer or with a higher learning rate, use a larger model, and check the data
+pipeline (shuffled labels, wrong targets, padding counted in the loss).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..curves import RunCurves
+from ..model import Finding, Severity
+from ._common import num, rounded
+
+KIND = "underfitting"
+SEVERITY = Severity.WARN
+
+
+@dataclass(frozen=True)
+class Params:
+    chance_fraction: float = 0.9
+    min_improvement: float = 0.1
+    window: float = 0.05
+    min_points: int = 10
+
+
+def detect(curves: RunCurves, params: Params) -> list[Finding]:
+    curve = curves.train
+    if curve is None or len(curve.shape) < min(params.min_points, 3 if curves.target else 10):
+        return []
+    shape = curve.shape
+    final = shape.unscale(shape.edge(params.window, at_end=True))
+    start = shape.unscale(shape.edge(params.window, at_end=False))
+    first, last = int(shape.step[0]), int(shape.step[-1])
+
+    def found(severity: Severity, message: str, **evidence: object) -> list[Finding]:
+        evidence = {"final": rounded(final), **evidence}
+        return [Finding(KIND, severity, curve.metric, first, last, message, evidence)]
+
+    if curves.target is not None:
+        if final > curves.target:
+            return found(
+                Severity.FAIL,
+                f"{curve.metric} ended at {num(final)}, above the target {num(curves.target)}",
+                target=curves.target,
+            )
+        return []
+    if curves.chance is not None:
+        if final >= params.chance_fraction * curves.chance:
+            return found(
+                SEVERITY,
+                f"{curve.metric} ended at {num(final)}, near the chance level "
+                f"{num(curves.chance)} of guessing",
+                chance=rounded(curves.chance),
+            )
+        return []
+    if shape.is_log and start > 0 and final >= (1 - params.min_improvement) * start:
+        fell = 1 - final / start
+        return found(
+            SEVERITY,
+            f"{curve.metric} fell only {fell:.0%} over the run, from {num(start)} to {num(final)}",
+            start=rounded(start), improvement=rounded(fell), basis="own improvement",
+        )
+    return []
+
+
+def chance_level(classes: int | None) -> float | None:
+    """The cross-entropy of guessing uniformly among `classes` outcomes: ln(classes)."""
+    return math.log(classes) if classes and classes > 1 else None

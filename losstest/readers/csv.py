@@ -1,0 +1,77 @@
+"""CSV and TSV: pandas/Lightning/Keras CSVLogger/W&B-style tables with a header row."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..errors import InputError
+from ._table import frame_from_table
+from .source import Source
+
+NAME = "csv"
+DELIMITERS = (",", "\t", ";", "|")
+# Missing cells. `nan`/`inf` are not here: they are real values of a broken loss.
+NULLS = ["", "NA", "N/A", "n/a", "null", "NULL", "None", "none", "-"]
+
+
+def _rows(text: str, delimiter: str, count: int) -> list[list[str]]:
+    lines = [line for line in text.splitlines() if line.strip()][:count]
+    return list(csv.reader(lines, delimiter=delimiter))
+
+
+def delimiter_of(head: bytes) -> str | None:
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if text.lstrip().startswith(("{", "[")):
+        return None
+    for delimiter in DELIMITERS:
+        rows = _rows(text, delimiter, 6)[:-1] or _rows(text, delimiter, 6)
+        if len(rows) >= 1 and len(rows[0]) >= 2 and all(len(r) == len(rows[0]) for r in rows):
+            return delimiter
+    return None
+
+
+def sniff(source: Source) -> bool:
+    return delimiter_of(source.head()) is not None
+
+
+def complete_records(data: bytes, delimiter: str) -> bytes:
+    """Drop a last line cut short while being written (fewer fields than the header)."""
+    if data.endswith((b"\n", b"\r")):
+        return data
+    cut = data.rfind(b"\n") + 1
+    header = next(csv.reader([data[: data.find(b"\n")].decode("utf-8", "replace")], delimiter=delimiter))
+    last = next(csv.reader([data[cut:].decode("utf-8", "replace")], delimiter=delimiter), [])
+    return data + b"\n" if len(last) == len(header) else data[:cut]
+
+
+def read(source: Source) -> pd.DataFrame:
+    data = source.data()
+    delimiter = delimiter_of(data[:65536])
+    if delimiter is None:
+        raise InputError(source.name, "no header row with two or more columns")
+    data = complete_records(data, delimiter)
+    parse = pacsv.ParseOptions(delimiter=delimiter)
+    convert = pacsv.ConvertOptions(null_values=NULLS, strings_can_be_null=True)
+    try:
+        table = pacsv.read_csv(pa.BufferReader(data), parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid:
+        table = _read_as_text(source, data, delimiter)
+    return frame_from_table(table, run="", step=source.step_column)
+
+
+def _read_as_text(source: Source, data: bytes, delimiter: str) -> pa.Table:
+    """Every column as text, for files whose types change past the first block or rows vary."""
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False,
+            on_bad_lines="error", engine="c",
+        )  # fmt: skip
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        raise InputError(source.name, f"not a readable CSV table ({str(e).splitlines()[0]})") from e
+    frame = frame.apply(lambda col: col.mask(col.str.strip().isin(NULLS)))
+    return pa.Table.from_pandas(frame, preserve_index=False)

@@ -1,0 +1,105 @@
+"""JSON Lines / NDJSON: one JSON object per line, as most training scripts write metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pajson
+
+from ..errors import InputError
+from ..frame import clean_name, from_columns
+from ._table import flatten, frame_from_table
+from .source import Source
+
+NAME = "jsonl"
+BLOCK_SIZE = 32 << 20
+HEAD = 4096
+
+
+def _first_lines(head: bytes, count: int) -> list[bytes]:
+    return [line.strip() for line in head.splitlines() if line.strip()][:count]
+
+
+def sniff(source: Source) -> bool:
+    lines = _first_lines(source.head(), 2)
+    if not lines or not lines[0].startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except ValueError:
+        return False
+
+
+def complete_records(data: bytes) -> bytes:
+    """Drop a partial last line (a log still being written); keep a complete one."""
+    cut = data.rfind(b"\n") + 1
+    tail = data[cut:].strip()
+    if not tail:
+        return data
+    try:
+        json.loads(tail)
+        return data
+    except ValueError:
+        return data[:cut]
+
+
+def read(source: Source) -> pd.DataFrame:
+    data = complete_records(source.data())
+    if not data[:HEAD].strip() and not data.strip():
+        raise InputError(source.name, "no complete JSON record")
+    try:
+        table = pajson.read_json(
+            pa.BufferReader(data), read_options=pajson.ReadOptions(block_size=BLOCK_SIZE)
+        )
+    except pa.ArrowInvalid:
+        return _read_slowly(source, data)  # mixed types in one key, quoted numbers, ...
+    return frame_from_table(flatten(table), run="", step=source.step_column)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _flat(record: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def _read_slowly(source: Source, data: bytes) -> pd.DataFrame:
+    """Record by record, for files the columnar parser refuses; says which line is bad."""
+    rows = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as e:
+            raise InputError(source.name, f"line {number} is not valid JSON ({e.msg})") from e
+        if not isinstance(record, dict):
+            raise InputError(source.name, f"line {number} is not a JSON object")
+        rows.append(_flat(record))
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    columns = {}
+    for key in keys:
+        values = np.array([_number(row.get(key)) for row in rows], dtype=object)
+        present = np.array([v is not None for v in values])
+        if present.any():
+            columns[clean_name(key)] = (np.where(present, values, np.nan).astype(float), present)
+    return from_columns(columns, step_name=source.step_column)

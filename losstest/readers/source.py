@@ -1,0 +1,122 @@
+"""What a reader reads: one file, one directory run, or standard input, found from the paths given."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES = 64 * 1024
+# File stems that say nothing about the run: such a run is named after its folder.
+GENERIC_STEMS = {
+    "metrics", "log", "logs", "train", "training", "events", "trainer_state", "history",
+    "progress", "output", "stdout", "main", "scalars", "results", "loss", "losses",
+}  # fmt: skip
+
+
+@dataclass
+class Source:
+    """A file (or a directory, for formats that span several files) and the run it names."""
+
+    name: str
+    path: Path | None = None  # None for standard input
+    run: str = ""
+    files: tuple[Path, ...] = ()  # the files of a directory-shaped run
+    format_hint: str | None = None
+    step_column: str | None = None  # --step: the column that holds the step
+    _data: bytes | None = field(default=None, repr=False)
+
+    @property
+    def suffix(self) -> str:
+        name = self.path.name if self.path else ""
+        return name.removesuffix(".gz").rsplit(".", 1)[-1].lower() if "." in name else ""
+
+    def data(self) -> bytes:
+        """The whole content, decompressed; read once."""
+        if self._data is None:
+            raw = sys.stdin.buffer.read() if self.path is None else self._read_file()
+            self._data = self._decompress(raw)
+        return self._data
+
+    def head(self) -> bytes:
+        if self._data is not None or self.path is None:
+            return self.data()[:HEAD_BYTES]
+        with open(self.path, "rb") as f:
+            raw = f.read(HEAD_BYTES)
+        if raw.startswith(GZIP_MAGIC):
+            return zlib.decompressobj(wbits=31).decompress(raw)[:HEAD_BYTES]
+        return raw
+
+    def text(self) -> str:
+        return self.data().decode("utf-8", errors="replace")
+
+    def _read_file(self) -> bytes:
+        assert self.path is not None
+        try:
+            return self.path.read_bytes()
+        except OSError as e:
+            raise InputError(self.name, e.strerror or str(e)) from e
+
+    def _decompress(self, raw: bytes) -> bytes:
+        if not raw.startswith(GZIP_MAGIC):
+            return raw
+        try:
+            return gzip.decompress(raw)
+        except EOFError:  # a .gz still being written: keep what decompresses
+            return zlib.decompressobj(wbits=31).decompress(raw)
+        except (OSError, zlib.error) as e:
+            raise InputError(self.name, f"not a valid gzip file ({e})") from e
+
+
+def run_name(path: Path) -> str:
+    stem = path.name.removesuffix(".gz")
+    stem = stem.rsplit(".", 1)[0] if "." in stem else stem
+    if stem.lower() in GENERIC_STEMS and path.parent.name:
+        return path.parent.name
+    return stem
+
+
+def _expand(arg: str) -> list[Path]:
+    if arg != "-" and not Path(arg).exists() and glob.has_magic(arg):
+        matches = sorted(glob.glob(arg, recursive=True))
+        if not matches:
+            raise InputError(arg, "no file matches this pattern")
+        return [Path(m) for m in matches]
+    return [Path(arg)]
+
+
+def discover(paths: list[str]) -> tuple[list[Source], list[InputError]]:
+    """Every run under the paths: files as given, directories walked for logs.
+
+    Returns the sources and the paths that could not be used.
+    """
+    from . import directory_sources  # the registry knows which files are logs
+
+    sources: list[Source] = []
+    errors: list[InputError] = []
+    for arg in paths:
+        if arg == "-":
+            sources.append(Source(name="<stdin>", run="stdin"))
+            continue
+        try:
+            expanded = _expand(arg)
+        except InputError as e:
+            errors.append(e)
+            continue
+        for path in expanded:
+            if path.is_dir():
+                found = directory_sources(path)
+                if not found:
+                    errors.append(InputError(str(path), "no training logs found in this directory"))
+                sources.extend(found)
+            elif path.exists():
+                sources.append(Source(name=str(path), path=path, run=run_name(path)))
+            else:
+                errors.append(InputError(str(path), "no such file or directory"))
+    return sources, errors

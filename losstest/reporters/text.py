@@ -1,0 +1,90 @@
+"""`--format text`: the report for people, with rich; plain when piped or NO_COLOR is set."""
+
+from __future__ import annotations
+
+from collections import Counter
+from io import StringIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..detectors._common import num
+from ..model import Finding, Report, RunReport, Severity
+from .sparkline import sparkline
+
+STYLE = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red", "info": "cyan"}
+MAX_ROWS = 10  # findings listed per run; the rest are counted by kind
+
+
+def _steps(f: Finding) -> str:
+    return str(f.start_step) if f.start_step == f.end_step else f"{f.start_step}–{f.end_step}"
+
+
+def _shown(findings: tuple[Finding, ...]) -> tuple[list[Finding], Counter]:
+    """The most severe findings first, at most MAX_ROWS; the rest counted by kind."""
+    ranked = sorted(findings, key=lambda f: (-f.severity.rank, f.start_step))
+    shown = sorted(ranked[:MAX_ROWS], key=lambda f: f.start_step)
+    return shown, Counter(f.kind for f in ranked[MAX_ROWS:])
+
+
+def _run(console: Console, run: RunReport, spark: str) -> None:
+    head = Text()
+    head.append(f"{run.verdict.upper():4}", style=STYLE[run.verdict])
+    head.append(f"  {run.run}", style="bold")
+    console.print(head)
+    if run.source != run.run:
+        console.print(Text(f"  {run.source}", style="dim"))
+    if run.summary is not None:
+        s = run.summary
+        console.print(
+            f"  {run.metric}: {num(s.first)} → {num(s.last)}, min {num(s.min)} at step "
+            f"{s.min_step}; {run.steps} steps to {run.last_step}",
+            highlight=False,
+        )
+    val = run.curves.val if run.curves is not None else None
+    if val is not None and val.finite.any():
+        v, at = val.value[val.finite], val.step[val.finite]
+        console.print(
+            f"  {val.metric}: {num(v[0])} → {num(v[-1])}, min {num(v.min())} at step "
+            f"{at[v.argmin()]}; {len(val)} evaluations",
+            highlight=False,
+        )
+    elif run.metric is None:
+        console.print("  no loss metric found; metrics: " + ", ".join(run.metrics), highlight=False)
+    if spark:
+        console.print(f"  {spark}", highlight=False)
+    shown, rest = _shown(run.findings)
+    if shown:
+        table = Table(box=None, padding=(0, 1), show_header=False, pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, justify="right")
+        table.add_column(ratio=1)
+        for f in shown:
+            table.add_row(
+                Text(f"  {f.severity.value}", style=STYLE[f.severity.value]), f.kind, _steps(f),
+                Text(f.message),
+            )  # fmt: skip
+        console.print(table)
+    for kind, count in rest.items():
+        console.print(f"  … and {count} more {kind} finding{'s' * (count > 1)}", highlight=False)
+
+
+def render(report: Report, color: bool = False, width: int = 100) -> str:
+    out = StringIO()
+    console = Console(
+        file=out, width=width, force_terminal=color, no_color=not color, highlight=False,
+        emoji=False, soft_wrap=False,
+    )  # fmt: skip
+    for run in report.runs:
+        train = run.curves.train if run.curves is not None else None
+        _run(console, run, sparkline(train, min(60, width - 4)))
+        console.print()
+    verdicts = Counter(r.verdict for r in report.runs)
+    total = ", ".join(f"{verdicts[v]} {v}" for v in ("pass", "warn", "fail") if verdicts[v])
+    line = Text(f"{len(report.runs)} run{'s' * (len(report.runs) != 1)}: {total or 'none'}")
+    if report.problems:
+        line.append(f"; {len(report.problems)} unreadable", style=STYLE[Severity.FAIL.value])
+    console.print(line)
+    return out.getvalue()

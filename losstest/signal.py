@@ -1,0 +1,113 @@
+"""Pure numeric helpers over one curve: arrays in, arrays out; no I/O, no configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+MAD_TO_SIGMA = 1.4826
+
+
+def to_log(value: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Log of a positive curve, so thresholds are ratios and a curve x1000 reads the same.
+
+    A curve with zero or negative values (a PPO loss, a shifted objective) is instead divided
+    by its interquartile range, which keeps it scale-free without a log.
+    """
+    if len(value) and np.all(value > 0):
+        return np.log(value), True
+    q1, q3 = np.percentile(value, [25, 75]) if len(value) else (0.0, 1.0)
+    scale = q3 - q1 or np.ptp(value) or 1.0
+    return value / scale, False
+
+
+def odd(window: int, n: int) -> int:
+    """A window size that is odd, at least 1 and no longer than the curve."""
+    window = max(1, min(int(window), n))
+    return window if window % 2 else max(1, window - 1)
+
+
+def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median; the ends are mirrored, so that the noise there stays noise."""
+    window = odd(window, len(x))
+    if window <= 1 or len(x) < 2:
+        return x.copy()
+    half = window // 2
+    padded = np.pad(x, half, mode="reflect")
+    return np.median(sliding_window_view(padded, window), axis=1)
+
+
+def robust_sigma(x: np.ndarray) -> float:
+    """The standard deviation a Gaussian with this median absolute deviation would have."""
+    if len(x) == 0:
+        return 0.0
+    return float(MAD_TO_SIGMA * np.median(np.abs(x - np.median(x))))
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """A long curve cut into equal blocks: the working resolution of the detectors.
+
+    `median` carries the level, `peak`/`peak_step` keep every single-step spike visible, and
+    `spread` is the point-to-point noise inside each block (zero when blocks are single points).
+    """
+
+    step: np.ndarray
+    median: np.ndarray
+    peak: np.ndarray
+    peak_step: np.ndarray
+    spread: np.ndarray
+    size: int
+
+
+def blocks(step: np.ndarray, z: np.ndarray, max_points: int) -> Blocks:
+    n = len(z)
+    size = max(1, -(-n // max_points))
+    if size == 1:
+        zeros = np.zeros(n)
+        return Blocks(step, z, z, step, zeros, 1)
+    usable = n - n % size  # the tail that does not fill a block joins the last one
+    head = z[:usable].reshape(-1, size)
+    tail = z[usable:]
+    median = np.median(head, axis=1)
+    spread = MAD_TO_SIGMA * np.median(np.abs(head - median[:, None]), axis=1)
+    arg = np.argmax(head, axis=1)
+    peak = head[np.arange(len(head)), arg]
+    peak_step = step[:usable].reshape(-1, size)[np.arange(len(head)), arg]
+    centre = step[: usable : size] + (step[size - 1 : usable : size] - step[: usable : size]) // 2
+    if len(tail):
+        last = np.concatenate([head[-1], tail])
+        median[-1] = np.median(last)
+        if tail.max() > peak[-1]:
+            peak[-1], peak_step[-1] = tail.max(), step[usable + int(np.argmax(tail))]
+    return Blocks(centre, median, peak, peak_step, spread, size)
+
+
+def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (inclusive) indices of each run of True values."""
+    edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+
+
+def sign_runs(d: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monotone legs of a curve's differences: (start, end, amplitude) of each leg whose
+    total change is at least `threshold`, with legs of the same direction merged once
+    the smaller moves between them are set aside (a zigzag with that minimum leg)."""
+    if len(d) == 0:
+        empty = np.array([], dtype=int)
+        return empty, empty, np.array([])
+    sign = np.sign(d)
+    boundaries = np.flatnonzero(np.diff(sign) != 0) + 1
+    starts = np.concatenate([[0], boundaries])
+    amplitude = np.add.reduceat(d, starts)
+    ends = np.concatenate([boundaries - 1, [len(d) - 1]])
+    keep = np.abs(amplitude) >= threshold
+    starts, ends, amplitude = starts[keep], ends[keep], amplitude[keep]
+    if len(amplitude) == 0:
+        return starts, ends, amplitude
+    new_leg = np.concatenate([[True], np.sign(amplitude[1:]) != np.sign(amplitude[:-1])])
+    first = np.flatnonzero(new_leg)
+    last = np.concatenate([first[1:] - 1, [len(amplitude) - 1]])
+    return starts[first], ends[last], np.add.reduceat(amplitude, first)
