@@ -48,9 +48,9 @@ def _summary(curve: Curve) -> Summary | None:
 
 
 def _without_overlap(findings: list[Finding]) -> list[Finding]:
-    """A plateau already says the loss stayed high; underfitting judged only by the run's own
-    improvement would say it twice."""
-    if any(f.kind == "plateau" for f in findings):
+    """A plateau already says the loss stayed high, a divergence why it is high; underfitting
+    judged only by the run's own improvement would say it again, less precisely."""
+    if any(f.kind in ("plateau", "divergence") for f in findings):
         return [f for f in findings if f.evidence.get("basis") != "own improvement"]
     return findings
 

@@ -29,13 +29,14 @@ def odd(window: int, n: int) -> int:
     return window if window % 2 else max(1, window - 1)
 
 
-def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
-    """Centred running median; the ends are mirrored, so that the noise there stays noise."""
+def rolling_median(x: np.ndarray, window: int, trend: bool = True) -> np.ndarray:
+    """Centred running median. The ends are mirrored so that noise there stays noise; for a
+    `trend` point-mirrored (2*x[0] - x[k]), so that a slope runs on through the edge."""
     window = odd(window, len(x))
     if window <= 1 or len(x) < 2:
         return x.copy()
     half = window // 2
-    padded = np.pad(x, half, mode="reflect")
+    padded = np.pad(x, half, mode="reflect", reflect_type="odd" if trend else "even")
     return np.median(sliding_window_view(padded, window), axis=1)
 
 

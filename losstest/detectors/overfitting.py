@@ -45,12 +45,15 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     v = val.shape
     z = rolling_median(v.z, 3) if len(v.z) >= 7 else v.z
     best_at = int(np.argmin(z))
+    near = slice(max(0, best_at - 1), best_at + 2)  # the smoothing may shift the lowest point
+    best_at = near.start + int(np.argmin(v.z[near]))
+    best = float(v.z[best_at])
     after = len(z) - best_at - 1
     if after < params.min_points_after:
         return []
     tail = max(2, min(after, len(z) // 5))
-    rise = float(np.mean(v.z[-tail:])) - float(z[best_at])
-    if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > z[best_at] + rise / 2) < 0.5:
+    rise = float(np.mean(v.z[-tail:])) - best
+    if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > best + rise / 2) < 0.5:
         return []
     best_step, last_step = int(v.step[best_at]), int(v.step[-1])
     t = train.shape
@@ -62,7 +65,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if train_then - train_end < params.train_drop:
         return []
     clear = rise >= params.fail_rise and after >= params.fail_points
-    best_v, end_v = v.unscale(float(z[best_at])), v.unscale(float(np.mean(v.z[-tail:])))
+    best_v, end_v = v.unscale(best), v.unscale(float(np.mean(v.z[-tail:])))
     change = f" ({pct(end_v / best_v)})" if v.is_log else ""
     return [
         Finding(

@@ -49,10 +49,10 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     base = rolling_median(b.median, params.window)
     if b.size == 1:
         resid = np.abs(b.median - base)
-        noise = MAD_TO_SIGMA * rolling_median(resid, 4 * params.window + 1)
+        noise = MAD_TO_SIGMA * rolling_median(resid, 4 * params.window + 1, trend=False)
         allowance = 0.0
     else:  # the peak of a block of noise sits above its median by about sqrt(2 ln size) sigma
-        noise = rolling_median(b.spread, params.window)
+        noise = np.maximum(rolling_median(b.spread, params.window, trend=False), b.spread)
         allowance = math.sqrt(2 * math.log(b.size))
     noise = np.maximum(noise, 0.25 * float(np.median(noise)))
     excess = b.peak - base

@@ -1,0 +1,116 @@
+"""JSONL and CSV logs as users' real files have them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import losstest
+from losstest.errors import InputError
+
+from .conftest import CORPUS
+
+
+def curve(frame, metric):
+    rows = frame[frame["metric"] == metric]
+    return rows["step"].tolist(), rows["value"].tolist()
+
+
+def test_jsonl_nan_tokens_eval_rows_and_sparse_keys(write):
+    path = write(
+        "run.jsonl",
+        '{"step": 1, "loss": 2.5, "lr": 0.1}\n'
+        '{"step": 2, "loss": NaN}\n'
+        '{"step": 3, "loss": Infinity}\n'
+        '{"step": 3, "val_loss": -Infinity}\n'
+        '{"step": 4, "loss": 1.5, "grad_norm": 3}\n',
+    )
+    frame = losstest.load(path)
+    steps, values = curve(frame, "loss")
+    assert steps == [1, 2, 3, 4]
+    assert values[0] == 2.5 and math.isnan(values[1]) and values[2] == math.inf
+    assert curve(frame, "val_loss") == ([3], [-math.inf])
+    assert curve(frame, "grad_norm") == ([4], [3.0])
+    assert list(frame.columns) == ["source", "run", "metric", "step", "value"]
+
+
+def test_jsonl_partial_last_line_is_ignored_but_a_complete_one_kept(write):
+    partial = write("a.jsonl", '{"step": 1, "loss": 2.5}\n{"step": 2, "loss": 2.4}\n{"step": 3, "lo')
+    assert curve(losstest.load(partial), "loss")[0] == [1, 2]
+    complete = write("b.jsonl", '{"step": 1, "loss": 2.5}\r\n{"step": 2, "loss": 2.4}')
+    assert curve(losstest.load(complete), "loss")[0] == [1, 2]
+
+
+def test_jsonl_quoted_numbers_nested_records_and_no_step(write):
+    path = write("c.jsonl", '{"train": {"loss": "3.5"}}\n{"train": {"loss": 3.0}}\n')
+    assert curve(losstest.load(path), "train.loss") == ([0, 1], [3.5, 3.0])
+
+
+def test_jsonl_bad_line_in_the_middle_is_named(write):
+    path = write("d.jsonl", '{"step": 1, "loss": 2}\nnot json\n{"step": 2, "loss": 1}\n')
+    with pytest.raises(InputError, match="line 2"):
+        losstest.load(path)
+
+
+def test_gzip_is_read_by_content(write):
+    path = write("e.jsonl.gz", '{"step": 5, "loss": 1.0}\n{"step": 6, "loss": 0.9}\n')
+    assert curve(losstest.load(path), "loss") == ([5, 6], [1.0, 0.9])
+
+
+def test_csv_missing_cells_versus_nan_values(write):
+    path = write("m.csv", "step,loss,val_loss\n1,2.0,\n2,nan,NA\n3,\"1.5\",1.7\n4,inf,\n")
+    frame = losstest.load(path)
+    steps, values = curve(frame, "loss")
+    assert steps == [1, 2, 3, 4] and math.isnan(values[1]) and values[3] == math.inf
+    assert curve(frame, "val_loss") == ([3], [1.7])
+
+
+def test_tsv_without_step_column_uses_row_number(write):
+    frame = losstest.load(write("t.tsv", "loss\tacc\n3.0\t0.1\n2.0\t0.2\n"))
+    assert curve(frame, "loss") == ([0, 1], [3.0, 2.0])
+
+
+def test_csv_partial_last_row_is_dropped(write):
+    path = write("p.csv", "step,loss,lr\n1,2.0,0.1\n2,1.9,0.1\n3,1.")
+    assert curve(losstest.load(path), "loss")[0] == [1, 2]
+
+
+def test_csv_type_change_after_first_block_falls_back(write):
+    rows = "".join(f"{i},{2.0 - i * 1e-6}\n" for i in range(200_000))
+    path = write("late.csv", "step,loss,note\n" + rows.replace("\n", ",\n") + "200000,1.0,x\n")
+    steps, _ = curve(losstest.load(path), "loss")
+    assert len(steps) == 200_001
+
+
+def test_step_option_names_the_step_column(write):
+    path = write("s.csv", "iteration_count,loss\n10,2.0\n20,1.0\n")
+    report = losstest.analyze(path)
+    assert report.runs[0].last_step == 1
+    source = losstest.api.sources([path])[0][0]
+    source.step_column = "iteration_count"
+    frame = losstest.api.read_source(source)
+    assert curve(frame, "loss")[0] == [10, 20]
+
+
+def test_lightning_metrics_csv_crlf_sparse_rows():
+    frame = losstest.load(CORPUS / "dl-fundamentals/6.7-dropout/version_0/metrics.csv")
+    train_steps, _ = curve(frame, "train_loss")
+    val_steps, val = curve(frame, "val_loss")
+    assert len(train_steps) == 900 and len(val_steps) == 100
+    assert val[0] == pytest.approx(0.4831, abs=1e-4)
+    assert "epoch" in frame.columns and frame["epoch"].max() == 100
+
+
+def test_lightning_csv_with_val_first_and_test_row():
+    frame = losstest.load(CORPUS / "dl-fundamentals/6.8-debugging/version_6/metrics.csv")
+    assert set(frame["metric"].cat.categories) >= {"val_loss", "train_loss", "test_acc"}
+    report = losstest.analyze(frame)
+    assert report.runs[0].metric == "train_loss" and report.runs[0].val_metric == "val_loss"
+
+
+def test_quoted_wandb_style_csv_without_trailing_newline():
+    frame = losstest.load(CORPUS / "trackio/logs.csv")
+    steps = np.sort(frame["step"].unique())
+    assert steps[0] == 4 and steps[-1] == 42509
