@@ -125,5 +125,16 @@ def analyze(
     raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
 
 
+@app.command()
+def explain(kind: Annotated[str, typer.Argument(help="A finding kind, e.g. spike.")]) -> None:
+    """Describe a check: what it detects, why it matters, its parameters, what to do."""
+    from .detectors import DETECTORS
+
+    if kind not in DETECTORS:
+        _error(f"unknown check {kind!r} (known: {', '.join(DETECTORS)})")
+        raise typer.Exit(ERROR)
+    typer.echo(DETECTORS[kind].__doc__.strip())
+
+
 def main() -> None:
     app(prog_name="losstest")
