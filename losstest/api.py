@@ -39,6 +39,7 @@ def iter_frames(
     input_format: str | None = None,
     on_error: Callable[[InputError], None] | None = None,
     step: str | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The frame of each readable source, one at a time; unreadable ones go to `on_error`
     (or raise when it is None)."""
@@ -48,15 +49,23 @@ def iter_frames(
             raise error
         on_error(error)
 
+    def warn(message: str) -> None:
+        if on_warning is not None:
+            on_warning(message)
+
     found, errors = sources(paths)
     for error in errors:
         fail(error)
     for source in found:
         source.step_column = step
         try:
-            yield read_source(source, input_format)
+            frame = read_source(source, input_format)
         except InputError as error:
             fail(error)
+            continue
+        for warning in source.warnings:
+            warn(warning)
+        yield frame
 
 
 def load(paths: str | Path | Sequence[str | Path], input_format: str | None = None) -> pd.DataFrame:
@@ -87,6 +96,7 @@ def analyze(
     input_format: str | None = None,
     step: str | None = None,
     on_error: Callable[[InputError], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Report:
     """Test every run in a frame, or in the logs under paths. Unreadable files raise
     InputError unless `on_error` takes them (then they are listed in `Report.problems`)."""
@@ -102,7 +112,7 @@ def analyze(
 
     runs = [
         run
-        for frame in iter_frames(paths, input_format, note if on_error else None, step)
+        for frame in iter_frames(paths, input_format, note if on_error else None, step, on_warning)
         for run in analyze_frame(frame, config)
     ]
     return Report(tuple(runs), tuple(problems))

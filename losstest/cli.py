@@ -112,6 +112,7 @@ def analyze(
         report = api.analyze(
             paths, chosen, input_format=input_format, step=chosen.step,
             on_error=lambda e: _error(str(e)),
+            on_warning=lambda message: typer.echo(f"losstest: warning: {message}", err=True),
         )  # fmt: skip
     except LossTestError as e:
         _error(str(e))

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .signal import Blocks, blocks, odd, rolling_median, to_log
+from .signal import Blocks, blocks, diff_noise, odd, rolling_median, to_log
 
 # Detectors look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
@@ -58,6 +58,19 @@ class Shape:
 
     def __len__(self) -> int:
         return len(self.blocks.median)
+
+    @cached_property
+    def noise(self) -> float:
+        """Standard deviation of the working points around the curve's trend."""
+        b = self.blocks
+        if b.size == 1:
+            return float(np.median(diff_noise(b.median, 31))) if len(b.median) > 2 else 0.0
+        return float(np.median(b.spread)) * 1.25 / np.sqrt(b.size)
+
+    def level_error(self, window: int) -> float:
+        """Standard error of a median over `window` working points: how far two trend levels
+        may differ by noise alone."""
+        return self.noise * 1.25 / np.sqrt(max(window, 1))
 
     def window(self, fraction: float, minimum: int = 3) -> int:
         return odd(max(minimum, round(fraction * len(self))), len(self))

@@ -36,8 +36,21 @@ def rolling_median(x: np.ndarray, window: int, trend: bool = True) -> np.ndarray
     if window <= 1 or len(x) < 2:
         return x.copy()
     half = window // 2
-    padded = np.pad(x, half, mode="reflect", reflect_type="odd" if trend else "even")
+    padded = np.pad(x, half, mode="reflect")
+    if trend:  # mirror through the median of the three edge points, not one noisy point
+        k = min(3, len(x))
+        padded[:half] = 2 * np.median(x[:k]) - padded[:half]
+        padded[-half:] = 2 * np.median(x[-k:]) - padded[-half:]
     return np.median(sliding_window_view(padded, window), axis=1)
+
+
+def diff_noise(z: np.ndarray, window: int) -> np.ndarray:
+    """Point-to-point noise around each point, from the spread of successive differences: a
+    running median's residuals would be zero wherever the curve is locally monotone."""
+    d = np.diff(z)
+    spread = np.abs(d - rolling_median(d, window, trend=False))
+    sigma = MAD_TO_SIGMA * rolling_median(spread, 4 * window + 1, trend=False) / np.sqrt(2)
+    return np.append(sigma, sigma[-1:])
 
 
 def robust_sigma(x: np.ndarray) -> float:

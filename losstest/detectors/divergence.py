@@ -7,7 +7,8 @@ Algorithm: a running median over `window` of the run gives the trend; its minimu
 level, the median of the last `window` of points the final level; the onset is where the trend
 leaves the best level on its way up.
 Why it matters: a diverged run has thrown away what it learned; continuing burns compute.
-Parameters: min_ratio (1.3), min_fraction (0.15), window (0.05 of the run).
+The rise must also stand `significance` standard errors above what noise alone gives.
+Parameters: min_ratio (1.3), min_fraction (0.15), window (0.05 of the run), significance (4).
 What to do: restart from the checkpoint before the onset with a lower learning rate (or a longer
 warmup), clip gradients, and check for bad data around the onset step.
 """
@@ -32,6 +33,7 @@ class Params:
     min_ratio: float = 1.3  # final level / best level (for a positive loss)
     min_fraction: float = 0.15  # rise / (start level - best level), in the loss's own units
     window: float = 0.05  # trend window, as a fraction of the run
+    significance: float = 4.0  # standard errors of the levels compared
     min_points: int = 8
 
 
@@ -50,17 +52,18 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     best_v, final_v, start_v = (shape.unscale(x) for x in (best, final, start))
     drop = start_v - best_v
     fraction = (final_v - best_v) / drop if drop > 0 else math.inf
-    if shape.is_log:
-        big = rise >= math.log(params.min_ratio)
-    else:  # no ratio for a loss that crosses zero: the rise must dwarf the noise instead
-        noise = float(np.median(np.abs(np.diff(shape.blocks.median)))) or 1e-12
-        big = rise >= 8 * noise
+    # both levels are medians over a window: their difference must stand out of the noise
+    big = rise >= params.significance * math.sqrt(2) * shape.level_error(shape.window(params.window))
+    if shape.is_log:  # no ratio for a loss that crosses zero
+        big = big and rise >= math.log(params.min_ratio)
     if not (big and fraction >= params.min_fraction):
         return []
     after = trend[best_at:]
     half = best_at + int(np.argmax(after >= best + 0.5 * rise))
     calm = np.flatnonzero(trend[best_at:half] <= best + 0.1 * rise)
     onset = best_at + (int(calm[-1]) + 1 if len(calm) else 0)
+    if len(trend) - onset < max(3, round(params.window * len(trend))):
+        return []  # a rise in the last few points is not yet a divergence
     steps = shape.blocks.step
     best_step, onset_step, last_step = int(steps[best_at]), int(steps[onset]), int(shape.step[-1])
     change = f" ({pct(final_v / best_v)})" if shape.is_log else ""

@@ -1,8 +1,8 @@
 """plateau — the loss stopped improving while still far from its best attainable level, or
 never moved.
 
-What it detects: a run whose loss never fell by more than `min_improvement` from its starting
-level (a frozen model, a learning rate near zero, a broken gradient), or whose loss flat-lined
+What it detects: a run whose loss never fell by more than `min_improvement` (or than its noise
+can explain) from its starting level (a frozen model, a learning rate near zero, a broken gradient), or whose loss flat-lined
 — the very same value, to `flat_tolerance`, for the last `flat_fraction` of the run — after
 having moved (dead units, a NaN swallowed inside the model, a stalled data loader).
 Algorithm: starting level = median of the first `window` of the run, best = lowest point of the
@@ -17,6 +17,7 @@ the inputs; for a flat line, look for NaN or zero gradients.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     best = float(shape.trend(params.window).min())
     first, last = int(shape.step[0]), int(shape.step[-1])
     start_v, best_v = shape.unscale(start), shape.unscale(best)
-    if start - best < params.min_improvement:
+    noise = 2 * math.sqrt(2) * shape.level_error(shape.window(params.window))
+    if start - best < max(params.min_improvement, noise):
         return [
             Finding(
                 KIND, SEVERITY, curve.metric, first, last,

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..curves import RunCurves
 from ..model import Finding, Severity
-from ..signal import MAD_TO_SIGMA, rolling_median, runs_of
+from ..signal import diff_noise, rolling_median, runs_of
 from ._common import num, pct, rounded
 
 KIND = "spike"
@@ -48,8 +48,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     b = shape.blocks
     base = rolling_median(b.median, params.window)
     if b.size == 1:
-        resid = np.abs(b.median - base)
-        noise = MAD_TO_SIGMA * rolling_median(resid, 4 * params.window + 1, trend=False)
+        noise = diff_noise(b.median, params.window)
         allowance = 0.0
     else:  # the peak of a block of noise sits above its median by about sqrt(2 ln size) sigma
         noise = np.maximum(rolling_median(b.spread, params.window, trend=False), b.spread)
@@ -59,7 +58,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     min_rise = params.min_rise if shape.is_log else 5 * params.min_rise
     tall = (excess > (params.threshold + allowance) * noise) & (excess > min_rise)
     starts, ends = runs_of(tall)
-    short = (ends - starts + 1 <= params.max_width) & (ends < len(b.median) - 1)
+    # a spike jumps from the curve and comes back to it: not the first or last point
+    short = (ends - starts + 1 <= params.max_width) & (starts > 0) & (ends < len(b.median) - 1)
     steps = np.asarray(curve.step)
     interval = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
     margin = max(interval, int(0.002 * (steps[-1] - steps[0])))

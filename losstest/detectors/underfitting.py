@@ -39,7 +39,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return []
     shape = curve.shape
     final = shape.unscale(shape.edge(params.window, at_end=True))
-    start = shape.unscale(shape.edge(params.window, at_end=False))
+    start = shape.unscale(max(shape.edge(params.window, at_end=False), float(shape.z[0])))
     first, last = int(shape.step[0]), int(shape.step[-1])
 
     def found(severity: Severity, message: str, **evidence: object) -> list[Finding]:

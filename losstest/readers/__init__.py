@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from . import csv, jsonl
+from . import csv, jsonl, tensorboard
 from .source import Source, discover, run_name
 
-READERS = {module.NAME: module for module in (jsonl, csv)}
+READERS = {module.NAME: module for module in (tensorboard, jsonl, csv)}
+LFS_POINTER = b"version https://git-lfs"
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
 LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out"}
 
@@ -33,6 +34,8 @@ def _why_unreadable(source: Source) -> str:
     head = source.head()
     if not head.strip():
         return "empty file"
+    if head.startswith(LFS_POINTER):
+        return "a Git LFS pointer, not the log itself (fetch it with `git lfs pull`)"
     if b"\x00" in head[:4096]:
         return f"binary data, not a training log (tried: {', '.join(READERS)})"
     return f"not a known log format (tried: {', '.join(READERS)})"
@@ -56,14 +59,42 @@ def read(source: Source, input_format: str | None = None) -> tuple[pd.DataFrame,
     return frame, name
 
 
+def _event_files(files: list[str]) -> list[str]:
+    return [f for f in files if tensorboard.FILE_MARK in f and not f.endswith(".profile-empty")]
+
+
+def _run_label(root: Path, folder: Path) -> str:
+    """A run named as TensorBoard names it: its folder relative to the root given."""
+    relative = folder.relative_to(root).as_posix()
+    return root.name if relative == "." else relative
+
+
 def directory_sources(root: Path) -> list[Source]:
-    """The runs below a directory: each log file is one source."""
-    found = []
+    """The runs below a directory: each folder of event files is one run (a subfolder of
+    such a folder, as the HF Trainer writes for hparams, belongs to it); each other log file
+    is one run."""
+    found: list[Source] = []
+    runs: dict[Path, Source] = {}
     for folder, dirs, files in os.walk(root):
         dirs.sort()
-        for file in sorted(files):
-            path = Path(folder, file)
+        here = Path(folder)
+        events = sorted(_event_files(files))
+        if events:
+            owner = next((runs[p] for p in here.parents if p in runs), None)
+            paths = tuple(here / f for f in events)
+            if owner is not None:
+                owner.files += paths
+            else:
+                runs[here] = Source(
+                    name=str(here), path=here, run=_run_label(root, here), files=paths,
+                    format_hint=tensorboard.NAME,
+                )  # fmt: skip
+                found.append(runs[here])
+        for file in sorted(set(files) - set(events)):
+            path = here / file
             suffix = file.removesuffix(".gz").rsplit(".", 1)[-1].lower()
             if suffix in LOG_SUFFIXES and not file.startswith("."):
-                found.append(Source(name=str(path), path=path, run=run_name(path)))
-    return [s for s in found if sniff(s) is not None]
+                source = Source(name=str(path), path=path, run=run_name(path))
+                if sniff(source) is not None:
+                    found.append(source)
+    return found

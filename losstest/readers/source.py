@@ -30,6 +30,7 @@ class Source:
     files: tuple[Path, ...] = ()  # the files of a directory-shaped run
     format_hint: str | None = None
     step_column: str | None = None  # --step: the column that holds the step
+    warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
 
     @property
@@ -75,6 +76,8 @@ class Source:
 
 
 def run_name(path: Path) -> str:
+    if "tfevents" in path.name:
+        return path.parent.name or path.name
     stem = path.name.removesuffix(".gz")
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
     if stem.lower() in GENERIC_STEMS and path.parent.name:
