@@ -8,6 +8,7 @@ from collections.abc import Mapping
 VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "tel", "heldout"}
 TRAIN_WORDS = {"train", "training", "step", "batch", "epoch", "lm", "total", "avg", "mean", "running"}
 LOSS_WORDS = {"loss", "trl", "tel", "nll"}
+PERPLEXITY_WORDS = {"ppl", "perplexity"}  # exp(loss): a loss when nothing else is logged
 # Words that make a "loss" column something else: a loss scale, a weight, a part of the loss.
 NOT_A_LOSS = {"scale", "scaler", "weight", "coef", "coeff", "scaling", "lambda", "alpha", "beta"}
 OTHER_SPLITS = {"test", "testing"}
@@ -18,9 +19,11 @@ def words(name: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
 
 
-def _score(name: str, split: str) -> int:
+def _score(name: str, split: str) -> float:
     """How much a metric name looks like the loss of `split` (`train` or `val`); 0 = not at all."""
     parts = set(words(name))
+    if parts & PERPLEXITY_WORDS and not parts & LOSS_WORDS:
+        return 0 if (split == "val") != bool(parts & VAL_WORDS) or parts & OTHER_SPLITS else 0.5
     if not parts & LOSS_WORDS or parts & NOT_A_LOSS or parts & OTHER_SPLITS:
         return 0
     is_val = bool(parts & VAL_WORDS)

@@ -62,7 +62,7 @@ def test_fail_on_warn_and_exit_zero(write):
         ("empty.jsonl", "", "empty file"),
         ("garbage.bin", bytes(range(256)) * 4, "binary data"),
         ("words.csv", "name,comment\nalpha,beta\n", "no numeric metric"),
-        ("prose.txt", "just some words\nwithout any metric\n", "not a known log format"),
+        ("prose.txt", "just some words\nwithout any metric\n", "no metric lines or table found"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_file_exit_2(write, tmp_path, name, content, problem):

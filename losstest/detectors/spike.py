@@ -68,7 +68,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         at = s + int(np.argmax(excess[s : e + 1]))
         peak, level = shape.unscale(float(b.peak[at])), shape.unscale(float(base[at]))
         first, last = int(b.peak_step[s]), int(b.peak_step[e])
-        sigmas = float(excess[at] / noise[at])
+        sigmas = float(excess[at] / noise[at]) if noise[at] > 0 else math.inf
         change = f" ({pct(peak / level)})" if shape.is_log else ""
         found.append(
             Finding(

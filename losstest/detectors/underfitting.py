@@ -3,7 +3,7 @@
 What it detects: a final loss (median of the last `window` of the run) that is above a
 configured `target` (fail), or within `chance_fraction` of the chance level ln(V) when the
 vocabulary size or class count is known, or — knowing neither — still within
-`min_improvement` of where the run started.
+`min_improvement` of where the run started (for a run logged from its first steps on).
 Why it matters: the model learned little: too small, too short, a learning rate too low, or
 inputs and labels that do not match.
 Parameters: chance_fraction (0.9), min_improvement (0.1 = the loss fell by less than 10 %),
@@ -63,7 +63,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
                 chance=rounded(curves.chance),
             )
         return []
-    if shape.is_log and start > 0 and final >= (1 - params.min_improvement) * start:
+    from_scratch = first <= 0.01 * last  # a resumed stretch has no start to judge by
+    if shape.is_log and from_scratch and final >= (1 - params.min_improvement) * start:
         fell = 1 - final / start
         return found(
             SEVERITY,

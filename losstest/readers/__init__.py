@@ -12,10 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from . import csv, jsonl, tensorboard
+from . import csv, hf_trainer, jsonl, keras_history, megatron, tensorboard, text
 from .source import Source, discover, run_name
 
-READERS = {module.NAME: module for module in (tensorboard, jsonl, csv)}
+READERS = {
+    module.NAME: module
+    for module in (tensorboard, hf_trainer, megatron, keras_history, jsonl, text, csv)
+}
 LFS_POINTER = b"version https://git-lfs"
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
 LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out"}
@@ -38,7 +41,9 @@ def _why_unreadable(source: Source) -> str:
         return "a Git LFS pointer, not the log itself (fetch it with `git lfs pull`)"
     if b"\x00" in head[:4096]:
         return f"binary data, not a training log (tried: {', '.join(READERS)})"
-    return f"not a known log format (tried: {', '.join(READERS)})"
+    if head.lstrip()[:1] == b"{":
+        return f"JSON that no reader recognises (tried: {', '.join(READERS)})"
+    return f"no metric lines or table found (tried: {', '.join(READERS)})"
 
 
 def read(source: Source, input_format: str | None = None) -> tuple[pd.DataFrame, str]:

@@ -30,6 +30,7 @@ class Source:
     files: tuple[Path, ...] = ()  # the files of a directory-shaped run
     format_hint: str | None = None
     step_column: str | None = None  # --step: the column that holds the step
+    pattern: str | None = None  # --pattern: a regular expression for text logs
     warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
 

@@ -1,0 +1,28 @@
+"""Helpers for readers of whole-document JSON formats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .source import Source
+
+
+def document(source: Source) -> Any:
+    """The parsed document; NaN and Infinity tokens accepted as Python's json writes them."""
+    return json.loads(source.data())
+
+
+def head_has(source: Source, *needles: bytes) -> bool:
+    head = source.head().lstrip()
+    return head.startswith(b"{") and all(n in head for n in needles)
+
+
+def number(value: Any) -> float | None:
+    """A metric value, or None for anything that is not one (a string, None, a list)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+

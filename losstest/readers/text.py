@@ -1,0 +1,158 @@
+"""Plain-text stdout of training scripts, read with built-in patterns or `--pattern REGEX`.
+
+Each dialect is a regular expression over the whole text; a match is one record: a step and
+metrics. Lines that merely mention a loss (`loss_scale ...`, `OVERFLOW ... Skipping step`)
+match no dialect: every dialect needs a step and a number right after each key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..frame import from_columns
+from .source import Source
+
+NAME = "text"
+NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?)"
+# `key: value`, `key=value` or `key value`, the value ending where the number ends (no unit).
+PAIR = re.compile(
+    rf"(?P<key>[A-Za-z_][\w./-]*?)(?:\s*[:=]\s*|\s+)(?P<value>{NUMBER})(?=[\s,|;)}}\]]|$)", re.I
+)
+STEP_KEYS = ("global_step", "step", "iteration", "iter", "it")
+Record = dict[str, float]
+
+
+def _pairs(text: str) -> Record:
+    return {m["key"]: float(m["value"]) for m in PAIR.finditer(text)}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    pattern: re.Pattern
+    record: Callable[[re.Match], Record | None]
+
+
+def _with_step(match: re.Match) -> Record:
+    return {"step": float(match["step"]), **_pairs(match["rest"])}
+
+
+def _named(match: re.Match) -> Record:
+    return {k: float(v) for k, v in match.groupdict().items() if v is not None}
+
+
+def _generic(match: re.Match) -> Record | None:
+    pairs = _pairs(match[0])
+    step = next((k for k in pairs for s in STEP_KEYS if k.lower() == s), None)
+    if step is None or not any("loss" in k.lower() for k in pairs):
+        return None
+    return {"step" if k == step else k: v for k, v in pairs.items()}
+
+
+def _hf_dict(match: re.Match) -> Record:
+    return {m[1]: float(m[2]) for m in re.finditer(rf"'(\w+)': ({NUMBER})(?=[,}}])", match[0], re.I)}
+
+
+def _word_lm(match: re.Match) -> Record:
+    epoch, batch, total = int(match["epoch"]), int(match["batch"]), int(match["total"])
+    return {"step": (epoch - 1) * total + batch, "loss": float(match["loss"]), "epoch": epoch}
+
+
+NUM = rf"(?:{NUMBER})"
+DIALECTS = (
+    # llm.c / early modded-nanogpt: `s:100 trl:3.28 lr:0.0006 norm:0.3`, `s:100 tel:3.3`
+    Dialect("llm.c", re.compile(r"^s:(?P<step>\d+) (?P<rest>.*\b(?:trl|tel):.*)$", re.M), _with_step),
+    # modded-nanogpt: `step:125/20344 val_loss:6.2335 train_time:196726ms step_avg:1710.66ms`
+    Dialect("modded-nanogpt", re.compile(r"^step:(?P<step>\d+)/\d+ (?P<rest>.*)$", re.M), _with_step),
+    # nanoGPT: `iter 100: loss 4.2345, time ...` and `step 500: train loss 1.9, val loss 2.0`
+    Dialect(
+        "nanogpt",
+        re.compile(
+            rf"^(?:iter (?P<step>\d+): loss (?P<loss>{NUM})"
+            rf"|step (?P<step_eval>\d+): train loss (?P<train_loss>{NUM}), val loss (?P<val_loss>{NUM}))",
+            re.M | re.I,
+        ),
+        lambda m: {
+            k.replace("step_eval", "step"): v for k, v in _named(m).items()
+        },
+    ),
+    # pytorch/examples word_language_model: `| epoch 1 | 200/2983 batches | ... | loss 5.12 |`
+    Dialect(
+        "word-language-model",
+        re.compile(
+            rf"\|\s*epoch\s+(?P<epoch>\d+)\s*\|\s*(?P<batch>\d+)/\s*(?P<total>\d+) batches.*?"
+            rf"\|\s*loss\s+(?P<loss>{NUM})",
+            re.I,
+        ),
+        _word_lm,
+    ),
+    # ImageNet-example style: `Epoch: [3][ 10/391]  Time ... Loss 3.4360e+00 (3.4360e+00)`
+    Dialect(
+        "imagenet-example",
+        re.compile(
+            rf"Epoch: \[(?P<epoch>\d+)\]\[\s*(?P<batch>\d+)/(?P<total>\d+)\].*?Loss (?P<loss>{NUM})"
+        ),
+        lambda m: {"step": int(m["epoch"]) * int(m["total"]) + int(m["batch"]),
+                   "loss": float(m["loss"]), "epoch": int(m["epoch"])},
+    ),
+    # printed Hugging Face Trainer dicts: `{'loss': 2.3, 'learning_rate': 5e-05, 'epoch': 0.1}`
+    Dialect("hf-dict", re.compile(r"^\{'(?:loss|eval_\w+|learning_rate)': .*\}\s*$", re.M), _hf_dict),
+    # DeepSpeed-Chat evaluation: `Evaluating perplexity, Epoch 1/16 *****` then `ppl: 2.01`
+    Dialect(
+        "deepspeed-chat",
+        re.compile(rf"Epoch (?P<step>\d+)/\d+ \*+\s*\n\s*ppl: (?P<ppl>{NUM})", re.I),
+        _named,
+    ),
+    # anything with a step and a loss as `key: value`, `key=value` or `key value` pairs
+    Dialect("key-value", re.compile(r"^.*\b(?:global_step|step|iteration|iter|it)\b.*$", re.M | re.I), _generic),
+)
+
+
+def _records(dialect: Dialect, text: str) -> Iterator[Record]:
+    for match in dialect.pattern.finditer(text):
+        record = dialect.record(match)
+        if record and len(record) > 1:
+            yield record
+
+
+def best_dialect(text: str, pattern: str | None = None) -> Dialect | None:
+    if pattern:
+        return Dialect("pattern", re.compile(pattern, re.M), _named)
+    counts = [(sum(1 for _ in _records(d, text)), -i, d) for i, d in enumerate(DIALECTS)]
+    count, _, dialect = max(counts, key=lambda c: c[:2])
+    return dialect if count >= 2 else None
+
+
+def sniff(source: Source) -> bool:
+    head = source.head()
+    if b"\x00" in head[:4096]:
+        return False
+    return best_dialect(head.decode("utf-8", "replace"), source.pattern) is not None
+
+
+def read(source: Source) -> pd.DataFrame:
+    text = source.text().replace("\r\n", "\n")
+    if not text.endswith(("\n", "\r")):
+        text = text[: text.rfind("\n") + 1]  # the last line may still be being written
+    try:
+        dialect = best_dialect(text, source.pattern)
+    except re.error as e:
+        raise InputError(source.name, f"--pattern is not a valid regular expression ({e})") from e
+    if dialect is None:
+        raise InputError(source.name, "no line matches a known training-log pattern")
+    if source.pattern and "step" not in dialect.pattern.groupindex:
+        raise InputError(source.name, "--pattern needs a named group `step`")
+    records = list(_records(dialect, text))
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    columns = {}
+    for key in keys:
+        values = np.array([r.get(key, np.nan) for r in records], dtype=float)
+        present = np.array([key in r for r in records])
+        columns[key] = (values, present)
+    return from_columns(columns, step_name="step" if "step" in columns else None)
