@@ -78,7 +78,7 @@ def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> R
         last_step=int(train.step[-1]) if train is not None and len(train) else None,
         summary=_summary(train) if train is not None else None,
         findings=tuple(_without_overlap(findings)),
-        metrics=tuple(counts_of(frame)),
+        metrics=tuple(counts_of(frame).items()),
         curves=curves,
     )
 

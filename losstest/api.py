@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -11,108 +12,101 @@ from . import readers
 from .analysis import analyze_run
 from .config import Config
 from .errors import InputError
-from .frame import single
+from .frame import concat, single
 from .model import InputProblem, Report, RunReport
 from .readers import Source
 
-
-def sources(paths: Sequence[str | Path]) -> tuple[list[Source], list[InputError]]:
-    """Every run found under files, directories, globs or `-` (standard input)."""
-    return readers.discover([str(p) for p in paths])
+Paths = str | Path | Sequence[str | Path]
 
 
-def read_source(source: Source, input_format: str | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the logs: a forced format, the step column, a regex for text logs."""
+
+    input_format: str | None = None
+    step: str | None = None
+    pattern: str | None = None
+
+
+def _paths(paths: Paths) -> list[str]:
+    return [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
+
+
+def read_source(source: Source, options: ReadOptions = ReadOptions()) -> pd.DataFrame:
     """One source's canonical frame, with `source` as a column."""
-    frame, _ = readers.read(source, input_format)
+    source.step_column, source.pattern = options.step, options.pattern
+    frame, _ = readers.read(source, options.input_format)
     frame.insert(0, "source", single(source.name, len(frame)))
-    if not source.run:
-        return frame
-    runs = frame["run"].cat.categories
-    frame["run"] = frame["run"].cat.rename_categories(
-        [source.run if not r else f"{source.run}/{r}" for r in runs]
-    )
+    runs = frame["run"].cat.categories  # runs the reader named (several in one file) keep it
+    frame["run"] = frame["run"].cat.rename_categories([r or source.run for r in runs])
     return frame
 
 
 def iter_frames(
-    paths: Sequence[str | Path],
-    input_format: str | None = None,
+    paths: Paths,
+    options: ReadOptions = ReadOptions(),
     on_error: Callable[[InputError], None] | None = None,
-    step: str | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """The frame of each readable source, one at a time; unreadable ones go to `on_error`
-    (or raise when it is None)."""
+    """The frame of each readable source, one at a time. Unreadable ones go to `on_error`
+    (or raise when it is None); damage read around goes to `on_warning`."""
 
     def fail(error: InputError) -> None:
         if on_error is None:
             raise error
         on_error(error)
 
-    def warn(message: str) -> None:
-        if on_warning is not None:
-            on_warning(message)
-
-    found, errors = sources(paths)
+    found, errors = readers.discover(_paths(paths))
     for error in errors:
         fail(error)
     for source in found:
-        source.step_column = step
         try:
-            frame = read_source(source, input_format)
+            frame = read_source(source, options)
         except InputError as error:
             fail(error)
             continue
-        for warning in source.warnings:
-            warn(warning)
+        for warning in source.warnings if on_warning else ():
+            on_warning(warning)
         yield frame
 
 
-def load(paths: str | Path | Sequence[str | Path], input_format: str | None = None) -> pd.DataFrame:
+def load(paths: Paths, options: ReadOptions = ReadOptions()) -> pd.DataFrame:
     """All runs under the paths in one canonical frame (columns: source, run, metric, step,
-    value, wall_time, epoch). Raises InputError for the first unreadable file."""
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    frames = list(iter_frames(paths, input_format))
+    value, and wall_time / epoch where the format has them). Raises InputError for the first
+    unreadable file."""
+    frames = list(iter_frames(paths, options))
     if not frames:
-        raise InputError(", ".join(map(str, paths)), "no training logs found")
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        raise InputError(", ".join(_paths(paths)), "no training logs found")
+    return concat(frames)
 
 
 def analyze_frame(frame: pd.DataFrame, config: Config | None = None) -> list[RunReport]:
     config = config or Config()
     if frame["source"].nunique() == 1 and frame["run"].nunique() == 1:
         return [analyze_run(frame, str(frame["source"].iat[0]), str(frame["run"].iat[0]), config)]
-    reports = []
-    for (source, run), rows in frame.groupby(["source", "run"], observed=True, sort=False):
-        reports.append(analyze_run(rows, str(source), str(run), config))
-    return reports
+    return [
+        analyze_run(rows, str(source), str(run), config)
+        for (source, run), rows in frame.groupby(["source", "run"], observed=True, sort=False)
+    ]
 
 
 def analyze(
-    data: pd.DataFrame | str | Path | Sequence[str | Path],
+    data: pd.DataFrame | Paths,
     config: Config | None = None,
-    *,
-    input_format: str | None = None,
-    step: str | None = None,
+    options: ReadOptions = ReadOptions(),
     on_error: Callable[[InputError], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> Report:
     """Test every run in a frame, or in the logs under paths. Unreadable files raise
-    InputError unless `on_error` takes them (then they are listed in `Report.problems`)."""
+    InputError unless `on_error` takes them; then they are listed in `Report.problems`."""
     if isinstance(data, pd.DataFrame):
         return Report(tuple(analyze_frame(data, config)))
-    paths = [data] if isinstance(data, str | Path) else list(data)
     problems: list[InputProblem] = []
 
     def note(error: InputError) -> None:
         problems.append(InputProblem(error.source, str(error)))
-        if on_error is not None:
-            on_error(error)
+        on_error(error)
 
-    runs = [
-        run
-        for frame in iter_frames(paths, input_format, note if on_error else None, step, on_warning)
-        for run in analyze_frame(frame, config)
-    ]
+    frames = iter_frames(data, options, note if on_error else None, on_warning)
+    runs = [run for frame in frames for run in analyze_frame(frame, config)]
     return Report(tuple(runs), tuple(problems))

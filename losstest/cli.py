@@ -71,6 +71,13 @@ def analyze(
     input_format: Annotated[
         str | None, typer.Option(help="Read every input as this format (default: by content).")
     ] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option(help="Regex for text logs: a named group `step` and one per metric."),
+    ] = None,
+    list_metrics: Annotated[
+        bool, typer.Option("--list-metrics", help="List each run's metrics and which were chosen.")
+    ] = False,
     vocab_size: Annotated[
         int | None, typer.Option(help="Vocabulary size: chance level ln(V) for underfitting.")
     ] = None,
@@ -109,15 +116,20 @@ def analyze(
             select=settings._kinds(select, "--select") if select else None,
             ignore=base.ignore | settings._kinds(ignore, "--ignore") if ignore else None,
         )  # fmt: skip
+        options = api.ReadOptions(input_format, chosen.step, pattern)
         report = api.analyze(
-            paths, chosen, input_format=input_format, step=chosen.step,
-            on_error=lambda e: _error(str(e)),
+            paths, chosen, options, on_error=lambda e: _error(str(e)),
             on_warning=lambda message: typer.echo(f"losstest: warning: {message}", err=True),
         )  # fmt: skip
     except LossTestError as e:
         _error(str(e))
         raise typer.Exit(ERROR) from None
     color, width = _terminal()
+    if list_metrics:
+        from .reporters.text import render_metrics
+
+        sys.stdout.write(render_metrics(report, color=color, width=width))
+        raise typer.Exit(0 if report.runs else ERROR)
     rendered = REPORTERS[format.value](report, color=color and output is None, width=width)
     if output is not None:
         output.write_text(rendered)

@@ -31,7 +31,7 @@ TIME_NAMES = ("wall_time", "walltime", "timestamp", "_timestamp", "time")
 
 
 def long_frame(
-    metric: np.ndarray | Sequence[str] | pd.Categorical,
+    metric: str | np.ndarray | Sequence[str] | pd.Categorical,
     step: np.ndarray,
     value: np.ndarray,
     *,
@@ -64,6 +64,17 @@ def long_frame(
 def single(name: str, n: int) -> pd.Categorical:
     """A categorical column holding one value n times."""
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [name], validate=False)
+
+
+def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after another, their category columns merged (pandas would make them text)."""
+    if len(frames) == 1:
+        return frames[0]
+    out = pd.concat(frames, ignore_index=True)
+    for name in frames[0].columns:
+        if isinstance(frames[0][name].dtype, pd.CategoricalDtype):
+            out[name] = pd.api.types.union_categoricals([f[name] for f in frames])
+    return out
 
 
 def empty() -> pd.DataFrame:

@@ -62,7 +62,7 @@ class RunReport:
     last_step: int | None
     summary: Summary | None
     findings: tuple[Finding, ...]
-    metrics: tuple[str, ...] = ()
+    metrics: tuple[tuple[str, int], ...] = ()  # every metric of the run, with its value count
     curves: Any = field(default=None, repr=False, compare=False)  # the RunCurves analysed
 
     @property

@@ -88,9 +88,7 @@ def test_step_option_names_the_step_column(write):
     path = write("s.csv", "iteration_count,loss\n10,2.0\n20,1.0\n")
     report = losstest.analyze(path)
     assert report.runs[0].last_step == 1
-    source = losstest.api.sources([path])[0][0]
-    source.step_column = "iteration_count"
-    frame = losstest.api.read_source(source)
+    frame = losstest.load(path, losstest.api.ReadOptions(step="iteration_count"))
     assert curve(frame, "loss")[0] == [10, 20]
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from . import csv, hf_trainer, jsonl, keras_history, megatron, tensorboard, text
+from . import csv, hf_trainer, jsonl, keras_history, megatron, mlflow, tensorboard, text, wandb_csv
 from .source import Source, discover, run_name
 
 READERS = {
     module.NAME: module
-    for module in (tensorboard, hf_trainer, megatron, keras_history, jsonl, text, csv)
+    for module in (
+        tensorboard, mlflow, hf_trainer, megatron, keras_history, jsonl, text, wandb_csv, csv
+    )
 }
 LFS_POINTER = b"version https://git-lfs"
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
@@ -83,6 +85,10 @@ def directory_sources(root: Path) -> list[Source]:
     for folder, dirs, files in os.walk(root):
         dirs.sort()
         here = Path(folder)
+        if mlflow.is_run(here):
+            found.append(Source(name=str(here), path=here, run=mlflow.run_label(here)))
+            dirs.clear()
+            continue
         events = sorted(_event_files(files))
         if events:
             owner = next((runs[p] for p in here.parents if p in runs), None)

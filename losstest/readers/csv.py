@@ -50,6 +50,11 @@ def complete_records(data: bytes, delimiter: str) -> bytes:
 
 
 def read(source: Source) -> pd.DataFrame:
+    return frame_from_table(read_table(source), run="", step=source.step_column)
+
+
+def read_table(source: Source) -> pa.Table:
+    """The file as an Arrow table: numbers typed, missing cells null, `nan`/`inf` values."""
     data = source.data()
     delimiter = delimiter_of(data[:65536])
     if delimiter is None:
@@ -61,7 +66,7 @@ def read(source: Source) -> pd.DataFrame:
         table = pacsv.read_csv(pa.BufferReader(data), parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid:
         table = _read_as_text(source, data, delimiter)
-    return frame_from_table(table, run="", step=source.step_column)
+    return table
 
 
 def _read_as_text(source: Source, data: bytes, delimiter: str) -> pa.Table:

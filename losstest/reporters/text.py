@@ -51,7 +51,8 @@ def _run(console: Console, run: RunReport, spark: str) -> None:
             highlight=False,
         )
     elif run.metric is None:
-        console.print("  no loss metric found; metrics: " + ", ".join(run.metrics), highlight=False)
+        names = ", ".join(name for name, _ in run.metrics)
+        console.print(f"  no loss metric found; metrics: {names}", highlight=False)
     if spark:
         console.print(f"  {spark}", highlight=False)
     shown, rest = _shown(run.findings)
@@ -87,4 +88,21 @@ def render(report: Report, color: bool = False, width: int = 100) -> str:
     if report.problems:
         line.append(f"; {len(report.problems)} unreadable", style=STYLE[Severity.FAIL.value])
     console.print(line)
+    return out.getvalue()
+
+
+def render_metrics(report: Report, color: bool = False, width: int = 100) -> str:
+    """`--list-metrics`: every metric of every run, and which is the training/validation loss."""
+    out = StringIO()
+    console = Console(file=out, width=width, force_terminal=color, no_color=not color)
+    for run in report.runs:
+        console.print(Text(run.run, style="bold"), Text(f" {run.source}", style="dim"))
+        table = Table(box=None, padding=(0, 1), show_header=True, pad_edge=False)
+        table.add_column("  metric")
+        table.add_column("values", justify="right")
+        table.add_column("chosen as")
+        role = {run.metric: "training loss", run.val_metric: "validation loss"}
+        for name, count in run.metrics:
+            table.add_row(f"  {name}", str(count), role.get(name, ""))
+        console.print(table)
     return out.getvalue()
