@@ -15,8 +15,8 @@ def num(x: float) -> str:
 
 
 def pct(ratio: float) -> str:
-    """A ratio of two losses as a signed percentage change."""
-    return f"{(ratio - 1) * 100:+.0f}%"
+    """A ratio of two losses as a signed percentage change, or a factor when it is large."""
+    return f"x{ratio:.3g}" if ratio >= 10 else f"{(ratio - 1) * 100:+.0f}%"
 
 
 def rounded(x: float) -> float:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import csv, hf_trainer, jsonl, keras_history, megatron, mlflow, tensorboard, text, wandb_csv
-from .source import Source, discover, run_name
+from .source import LFS_POINTER, LFS_PROBLEM, Source, discover, run_name
 
 READERS = {
     module.NAME: module
@@ -21,7 +21,6 @@ READERS = {
         tensorboard, mlflow, hf_trainer, megatron, keras_history, jsonl, text, wandb_csv, csv
     )
 }
-LFS_POINTER = b"version https://git-lfs"
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
 LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out"}
 
@@ -40,7 +39,7 @@ def _why_unreadable(source: Source) -> str:
     if not head.strip():
         return "empty file"
     if head.startswith(LFS_POINTER):
-        return "a Git LFS pointer, not the log itself (fetch it with `git lfs pull`)"
+        return LFS_PROBLEM
     if b"\x00" in head[:4096]:
         return f"binary data, not a training log (tried: {', '.join(READERS)})"
     if head.lstrip()[:1] == b"{":
@@ -86,7 +85,8 @@ def directory_sources(root: Path) -> list[Source]:
         dirs.sort()
         here = Path(folder)
         if mlflow.is_run(here):
-            found.append(Source(name=str(here), path=here, run=mlflow.run_label(here)))
+            label = mlflow.run_label(here)
+            found.append(Source(str(here), here, label, format_hint=mlflow.NAME))
             dirs.clear()
             continue
         events = sorted(_event_files(files))

@@ -42,8 +42,7 @@ def read(source: Source) -> pd.DataFrame:
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
         table = pd.read_csv(
             io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
-            dtype={"time": np.float64, "value": np.float64}, keep_default_na=False,
-            na_values=[""],
+            dtype={"time": np.float64, "value": np.float64},
         )  # fmt: skip
         if table.empty:
             continue

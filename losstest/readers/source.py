@@ -12,6 +12,8 @@ from pathlib import Path
 from ..errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
+LFS_POINTER = b"version https://git-lfs"
+LFS_PROBLEM = "a Git LFS pointer, not the log itself (fetch it with `git lfs pull`)"
 HEAD_BYTES = 64 * 1024
 # File stems that say nothing about the run: such a run is named after its folder.
 GENERIC_STEMS = {
@@ -47,6 +49,8 @@ class Source:
         return self._data
 
     def head(self) -> bytes:
+        if self.path is not None and self.path.is_dir():
+            return b""  # a folder-shaped run: its reader knows its files
         if self._data is not None or self.path is None:
             return self.data()[:HEAD_BYTES]
         with open(self.path, "rb") as f:

@@ -18,7 +18,7 @@ from tensorboard.util import tensor_util
 
 from ..errors import InputError
 from ..frame import empty, long_frame
-from .source import Source
+from .source import LFS_POINTER, LFS_PROBLEM, Source
 
 NAME = "tensorboard"
 FILE_MARK = "tfevents"
@@ -110,16 +110,17 @@ def read(source: Source) -> pd.DataFrame:
     rows: list[tuple[str, int, float, float]] = []
     problems = []
     for name, data in blobs:
-        found, damage = read_file(data)
+        found, damage = read_file(data) if not data.startswith(LFS_POINTER) else ([], LFS_PROBLEM)
         rows += found
         if damage:
-            problems.append(f"{name}: {damage}; read the {len(found)} scalars before it")
+            problems.append((name, damage, len(found)))
     if not rows:
         if problems:
-            raise InputError(source.name, problems[0].split(": ", 1)[1].split(";")[0])
+            name, damage, _ = problems[0]
+            raise InputError(name, damage)
         return empty()
-    for problem in problems:
-        source.warnings.append(problem)
+    for name, damage, count in problems:
+        source.warnings.append(f"{name}: {damage}; read the {count} scalars before it")
     tags, steps, values, times = (np.array(c) for c in zip(*rows, strict=True))
     order = np.argsort(times, kind="stable")  # several files of one run, merged in time order
     return long_frame(
