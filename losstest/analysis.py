@@ -48,10 +48,14 @@ def _summary(curve: Curve) -> Summary | None:
 
 
 def _without_overlap(findings: list[Finding]) -> list[Finding]:
-    """A plateau already says the loss stayed high, a divergence why it is high; underfitting
-    judged only by the run's own improvement would say it again, less precisely."""
+    """Say each thing once. A plateau already says the loss stayed high, a divergence why it is
+    high: underfitting judged only by the run's own improvement would repeat it. Jumps of a
+    loss that has diverged are part of the divergence, not spikes that recovered."""
     if any(f.kind in ("plateau", "divergence") for f in findings):
-        return [f for f in findings if f.evidence.get("basis") != "own improvement"]
+        findings = [f for f in findings if f.evidence.get("basis") != "own improvement"]
+    diverged = [f.start_step for f in findings if f.kind == "divergence"]
+    if diverged:
+        findings = [f for f in findings if f.kind != "spike" or f.start_step < min(diverged)]
     return findings
 
 

@@ -37,6 +37,7 @@ class Regime:
     cosine: bool = True
     clip: float | None = 1.0
     lr_jump: tuple[int, float] | None = None  # (step, factor): the learning rate from then on
+    lr_cycle: tuple[int, float] | None = None  # (period, peak factor): a triangular cycle
     bad_batches: tuple[int, ...] = ()  # steps whose batch is random tokens
     train_chars: int | None = None  # a small training text, for overfitting
     resume: tuple[int, int] | None = None  # (at step, back to step): a resumed run
@@ -56,7 +57,8 @@ REGIMES: dict[str, Regime] = {
     "nan": Regime(optimizer="sgd", lr=30.0, clip=None, warmup=0, cosine=False),
     "late_divergence": Regime(lr_jump=(500, 100.0), clip=None, cosine=False),
     "spikes": Regime(bad_batches=(250, 420, 610), cosine=False, lr=2e-3),
-    "oscillation": Regime(optimizer="sgd", momentum=0.99, lr=2.0, warmup=0, cosine=False, clip=None),
+    # the learning rate swings up to 50x too high every 100 steps, and the loss with it
+    "oscillation": Regime(lr=1e-3, lr_cycle=(100, 50.0), warmup=0, cosine=False),
     "plateau": Regime(lr=1e-7, warmup=0),
     "frozen": Regime(frozen=True),
     "overfitting": Regime(train_chars=3000, steps=1500, width=128, eval_every=25),
@@ -163,6 +165,9 @@ def train(name: str, regime: Regime, out: Path, writer: str) -> None:
             lr *= 0.5 * (1 + math.cos(math.pi * step / regime.steps))
         if regime.lr_jump and step >= regime.lr_jump[0]:
             lr *= regime.lr_jump[1]
+        if regime.lr_cycle:
+            period, peak = regime.lr_cycle
+            lr *= 1 + (peak - 1) * (1 - abs(2 * (step % period) / period - 1))
         for group in opt.param_groups:
             group["lr"] = lr
         x, y = batches(train_data, regime.batch, gen)

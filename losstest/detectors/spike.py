@@ -8,8 +8,10 @@ median absolute deviation of the residuals (the local noise), in log space so th
 ratio; long curves are first cut into blocks whose peaks keep every one-step spike.
 Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
 many foretell divergence.
+The jump must also be at least `min_share` of the run's whole range in the loss's own units, so
+that the rounding of a near-zero loss (0.0001 to 0.0002) is no spike.
 Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),
-window (31 points).
+window (31 points), min_share (0.02).
 What to do: find the batches at those steps (data loader order, seed); if spikes repeat, lower
 the learning rate or clip gradients; PaLM-style: restart from a checkpoint before the spike and
 skip the batches in `skip_steps` of the evidence.
@@ -37,6 +39,7 @@ class Params:
     min_rise: float = 0.1  # above the local level: log units, or IQRs for a loss crossing zero
     max_width: int = 5  # points (or blocks, on a long curve)
     window: int = 31  # points in the running median
+    min_share: float = 0.02  # of the run's range (highest to lowest trend level), in its units
     min_points: int = 12
 
 
@@ -57,6 +60,12 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     excess = b.peak - base
     min_rise = params.min_rise if shape.is_log else 5 * params.min_rise
     tall = (excess > (params.threshold + allowance) * noise) & (excess > min_rise)
+    # in the loss's own units too: near a tiny loss, rounding alone doubles a value
+    trend = shape.trend()
+    span = shape.unscale(float(trend.max())) - shape.unscale(float(trend.min()))
+    level = np.exp(base) if shape.is_log else base
+    peak_level = np.exp(b.peak) if shape.is_log else b.peak
+    tall &= (peak_level - level) * (1 if shape.is_log else shape.unscale(1.0)) >= params.min_share * span
     starts, ends = runs_of(tall)
     # a spike jumps from the curve and comes back to it: not the first or last point
     short = (ends - starts + 1 <= params.max_width) & (starts > 0) & (ends < len(b.median) - 1)
