@@ -14,7 +14,7 @@ $(BIN)/losstest: pyproject.toml
 	touch $@
 
 demo: $(BIN)/losstest
-	-$(BIN)/losstest analyze sample_logs/
+	-$(BIN)/losstest analyze sample_logs/ --plot-dir sample_logs/plots
 
 test: $(BIN)/losstest
 	$(BIN)/python -m pytest

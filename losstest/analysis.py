@@ -16,7 +16,10 @@ def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
     column = frame["metric"]
     rows = column.cat.codes.to_numpy() == column.cat.categories.get_loc(metric)
     step, value = frame["step"].to_numpy()[rows], frame["value"].to_numpy()[rows]
-    return Curve.from_log_order(metric, step, value)
+    epoch, wall_time = (
+        frame[c].to_numpy()[rows] if c in frame.columns else None for c in ("epoch", "wall_time")
+    )
+    return Curve.from_log_order(metric, step, value, epoch, wall_time)
 
 
 def counts_of(frame: pd.DataFrame) -> dict[str, int]:
@@ -65,7 +68,12 @@ def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> R
         train_name, val_name = val_name, None
     train = curve_of(frame, train_name) if train_name else None
     val = curve_of(frame, val_name) if val_name else None
-    curves = RunCurves(train, val, chance=config.chance, target=config.target)
+    counts = counts_of(frame)
+    lr, grad = metrics.find(counts, "lr"), metrics.find(counts, "grad_norm")
+    curves = RunCurves(
+        train, val, chance=config.chance, target=config.target,
+        lr=curve_of(frame, lr) if lr else None, grad_norm=curve_of(frame, grad) if grad else None,
+    )  # fmt: skip
     findings: list[Finding] = []
     for kind, detector in DETECTORS.items():
         if config.enabled(kind):
@@ -82,7 +90,7 @@ def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> R
         last_step=int(train.step[-1]) if train is not None and len(train) else None,
         summary=_summary(train) if train is not None else None,
         findings=tuple(_without_overlap(findings)),
-        metrics=tuple(counts_of(frame).items()),
+        metrics=tuple(counts.items()),
         curves=curves,
     )
 

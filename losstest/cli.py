@@ -91,6 +91,12 @@ def analyze(
         FailOn | None, typer.Option(help="Exit 1 on findings of this severity or worse.")
     ] = None,
     exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when runs fail.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Also draw the runs, findings marked, into this PNG.")
+    ] = None,
+    plot_dir: Annotated[
+        Path | None, typer.Option(help="Also draw one PNG per run into this folder.")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="Configuration file (default: losstest.toml found upward).")
     ] = None,
@@ -135,7 +141,58 @@ def analyze(
         output.write_text(rendered)
     else:
         sys.stdout.write(rendered)
+    _draw(report, plot, plot_dir)
     raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
+
+
+def _draw(report, plot: Path | None, plot_dir: Path | None, options=None) -> None:
+    """The PNGs asked for: all runs in one file, and/or one file per run."""
+    if plot is None and plot_dir is None or not report.runs:
+        return
+    from .reporters import plot as plots
+
+    options = options or plots.PlotOptions()
+    if plot is not None:
+        plots.save(report.runs, plot, options)
+    if plot_dir is not None:
+        for run in report.runs:
+            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run.run) or "run"
+            plots.save([run], plot_dir / f"{name}.png", options)
+
+
+XAxis = Enum("XAxis", {name: name for name in ("step", "epoch", "time")}, type=str)
+
+
+@app.command("plot")
+def plot_command(
+    paths: PathsArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The PNG to write.")],
+    smooth: Annotated[
+        float, typer.Option(min=0.0, max=0.999, help="TensorBoard-style smoothing weight.")
+    ] = 0.6,
+    x: Annotated[XAxis, typer.Option(help="The x axis.")] = "step",
+    log_y: Annotated[
+        bool | None, typer.Option("--log-y/--linear-y", help="Y scale (default: by range).")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Training loss metric name.")] = None,
+    val_metric: Annotated[str | None, typer.Option(help="Validation loss metric name.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+) -> None:
+    """Draw the curves of the runs into a PNG, findings marked."""
+    from . import api
+    from . import config as settings
+    from .reporters.plot import PlotOptions
+
+    try:
+        chosen = settings.load(config).replace(metric=metric, val_metric=val_metric)
+        report = api.analyze(paths, chosen, on_error=lambda e: _error(str(e)))
+    except LossTestError as e:
+        _error(str(e))
+        raise typer.Exit(ERROR) from None
+    if not report.runs:
+        raise typer.Exit(ERROR)
+    _draw(report, output, None, PlotOptions(smooth, x.value, log_y))
+    typer.echo(f"wrote {output} ({len(report.runs)} run{'s' * (len(report.runs) != 1)})")
 
 
 @app.command()

@@ -19,20 +19,31 @@ class Curve:
     metric: str
     step: np.ndarray  # sorted, unique, int64
     value: np.ndarray  # float64; NaN and inf kept
-    restarts: tuple[tuple[int, int], ...] = ()  # (step reached, step resumed from) each time steps went back
+    restarts: tuple[tuple[int, int], ...] = ()  # (step reached, step resumed from) each time
     duplicates: int = 0  # values overwritten by a later value at the same step
+    epoch: np.ndarray | None = None  # aligned with step, where the format has it
+    wall_time: np.ndarray | None = None
 
     @classmethod
-    def from_log_order(cls, metric: str, step: np.ndarray, value: np.ndarray) -> Curve:
+    def from_log_order(
+        cls,
+        metric: str,
+        step: np.ndarray,
+        value: np.ndarray,
+        epoch: np.ndarray | None = None,
+        wall_time: np.ndarray | None = None,
+    ) -> Curve:
         """Sort by step keeping, for each step, the value written last (a resumed run)."""
         back = np.flatnonzero(np.diff(step) < 0)
         restarts = tuple((int(step[i]), int(step[i + 1])) for i in back)
         order = np.argsort(step, kind="stable")
         sorted_step = step[order]
         last = np.append(sorted_step[1:] != sorted_step[:-1], True)
+        keep = order[last]
         return cls(
-            metric, sorted_step[last], value[order][last], restarts, int(len(step) - last.sum())
-        )
+            metric, sorted_step[last], value[keep], restarts, int(len(step) - last.sum()),
+            None if epoch is None else epoch[keep], None if wall_time is None else wall_time[keep],
+        )  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.step)
@@ -100,3 +111,5 @@ class RunCurves:
     val: Curve | None
     chance: float | None = None  # the loss of guessing, ln(vocabulary or classes), if known
     target: float | None = None  # a loss the run must get below, if configured
+    lr: Curve | None = None  # the learning rate and gradient norm, for plots
+    grad_norm: Curve | None = None

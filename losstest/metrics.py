@@ -42,3 +42,20 @@ def choose(counts: Mapping[str, int], split: str) -> str | None:
     if not ranked:
         return None
     return max(sorted(ranked, key=lambda r: r[2]), key=lambda r: (r[0], r[1], -len(r[2])))[2]
+
+
+def _is_lr(parts: set[str]) -> bool:
+    return "lr" in parts or {"learning", "rate"} <= parts
+
+
+def _is_grad_norm(parts: set[str]) -> bool:
+    return "norm" in parts and (parts <= {"norm", "total"} or bool(parts & {"grad", "gradient"}))
+
+
+SIDE_METRICS = {"lr": _is_lr, "grad_norm": _is_grad_norm}
+
+
+def find(counts: Mapping[str, int], what: str) -> str | None:
+    """The learning rate (`lr`) or gradient norm (`grad_norm`) by name; the most logged wins."""
+    matches = [(n, -len(name), name) for name, n in counts.items() if SIDE_METRICS[what](set(words(name)))]
+    return max(matches)[2] if matches else None

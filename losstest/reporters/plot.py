@@ -1,0 +1,242 @@
+"""PNG plots of loss curves with the findings marked (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..curves import Curve
+from ..detectors._common import num
+from ..model import RunReport
+
+VERDICT_COLOR = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828"}
+SPAN_COLOR = {"divergence": "#e53935", "plateau": "#757575", "oscillation": "#8e24aa",
+              "overfitting": "#fb8c00"}  # fmt: skip
+MAX_POINTS = 4000  # drawn per curve: a min/max envelope per column beyond this
+CLIP_FACTOR = 3.0  # values this far above the healthy part are clipped from view
+
+
+@dataclass(frozen=True)
+class PlotOptions:
+    smooth: float = 0.6  # TensorBoard's smoothing weight, 0 = none
+    x: str = "step"  # step, epoch or time
+    log_y: bool | None = None  # None: log when the curve spans more than two decades
+
+
+def smoothed(value: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased exponential moving average."""
+    if weight <= 0 or len(value) == 0:
+        return value
+    from scipy.signal import lfilter
+
+    ema = lfilter([1 - weight], [1, -weight], value)
+    return ema / (1 - weight ** np.arange(1, len(value) + 1))
+
+
+def envelope(x: np.ndarray, y: np.ndarray, points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most `points` vertices that keep every column's lowest and highest value, so that a
+    one-step spike in ten million points still shows."""
+    if len(y) <= points:
+        return x, y
+    size = -(-len(y) // (points // 2))
+    usable = len(y) - len(y) % size
+    cols_y, cols_x = y[:usable].reshape(-1, size), x[:usable].reshape(-1, size)
+    rows = np.arange(len(cols_y))
+    lo, hi = np.argmin(cols_y, axis=1), np.argmax(cols_y, axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    xs = np.stack([cols_x[rows, first], cols_x[rows, second]], axis=1).ravel()
+    ys = np.stack([cols_y[rows, first], cols_y[rows, second]], axis=1).ravel()
+    return np.append(xs, x[usable:]), np.append(ys, y[usable:])
+
+
+def _fractional_epochs(step: np.ndarray, epoch: np.ndarray) -> np.ndarray:
+    """Whole epochs logged at many steps, spread over the steps of each epoch."""
+    ok = np.isfinite(epoch)
+    if not np.all(epoch[ok] == np.round(epoch[ok])):
+        return epoch  # already fractional (the HF Trainer's)
+    starts, first = np.unique(epoch[ok], return_index=True)
+    if len(starts) < 2:
+        return epoch
+    at = step[ok][first].astype(float)
+    width = np.diff(at).mean()
+    return np.interp(step, np.append(at, at[-1] + width), np.append(starts, starts[-1] + 1))
+
+
+def _x(curve: Curve, axis: str) -> np.ndarray:
+    if axis == "epoch" and curve.epoch is not None and np.isfinite(curve.epoch).any():
+        return _fractional_epochs(curve.step, curve.epoch)
+    if axis == "time" and curve.wall_time is not None and np.isfinite(curve.wall_time).any():
+        return curve.wall_time - np.nanmin(curve.wall_time)
+    return curve.step.astype(float)
+
+
+def _at(curve: Curve, axis: str, steps) -> np.ndarray:
+    """Steps placed on the chosen x axis."""
+    return np.interp(np.asarray(steps, dtype=float), curve.step, _x(curve, axis))
+
+
+def _healthy_top(run: RunReport, curve: Curve) -> float | None:
+    """The top of a y range that keeps the part before a divergence readable and shows the
+    diverged level too, when that level is not far above; None when nothing needs clipping."""
+    onset = min((f.start_step for f in run.findings if f.kind in ("divergence", "nan")), default=None)
+    if onset is None:
+        return None
+    before = curve.finite & (curve.step < onset)
+    after = curve.finite & (curve.step >= onset)
+    if before.sum() < 5 or not after.any():
+        return None
+    healthy = float(np.percentile(curve.value[before], 99.5))
+    if curve.value[after].max() <= CLIP_FACTOR * healthy:
+        return None
+    diverged = float(np.median(curve.value[after]))
+    return 1.15 * max(healthy, min(diverged, CLIP_FACTOR * healthy))
+
+
+def figure(runs: Sequence[RunReport], options: PlotOptions = PlotOptions()):
+    """A matplotlib Figure of the runs: loss above, learning rate and gradient norm below."""
+    from matplotlib.figure import Figure
+
+    drawn = [r for r in runs if r.curves is not None and r.curves.train is not None]
+    lower = any(r.curves.lr is not None or r.curves.grad_norm is not None for r in drawn)
+    fig = Figure(figsize=(10, 6.5 if lower else 5), dpi=110, layout="constrained")
+    grid = fig.add_gridspec(2 if lower else 1, 1, height_ratios=[3, 1] if lower else [1])
+    ax = fig.add_subplot(grid[0])
+    ax_low = fig.add_subplot(grid[1], sharex=ax) if lower else None
+    single = len(drawn) == 1
+    tops, lows, highs = [], [], []
+    for i, run in enumerate(drawn):
+        color = "C0" if single else f"C{i % 10}"
+        tops.append(_draw_run(ax, run, color, "C1" if single else color, single, options))
+        values = run.curves.train.value[run.curves.train.finite]
+        if len(values):
+            lows.append(values.min())
+            highs.append(values.max())
+        if ax_low is not None:
+            _draw_lower(ax_low, run, color, single, options)
+    if ax_low is not None:
+        rates = [r.curves.lr.value for r in drawn if r.curves.lr is not None]
+        shown = np.concatenate(rates) if rates else np.array([])
+        shown = shown[np.isfinite(shown) & (shown > 0)]
+        if len(shown) and shown.max() / shown.min() > 100:
+            ax_low.set_yscale("log")
+        elif len(shown):
+            ax_low.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    _scale(ax, options, lows, highs, [t for t in tops if t is not None])
+    ax.set_ylabel(drawn[0].metric if drawn else "loss")
+    ax.grid(True, alpha=0.25)
+    handles = {}
+    for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+        handles.setdefault(label, h)
+    if handles:
+        ax.legend(handles.values(), handles.keys(), fontsize=8, loc="upper right", framealpha=0.85)
+    (ax_low or ax).set_xlabel({"step": "step", "epoch": "epoch", "time": "time (s)"}[options.x])
+    if single:
+        run = drawn[0]
+        ax.set_title(f"{run.run} — {run.verdict.upper()}", color=VERDICT_COLOR[run.verdict],
+                     fontweight="bold", loc="left")  # fmt: skip
+    elif drawn:
+        worst = max(drawn, key=lambda r: ("pass", "warn", "fail").index(r.verdict)).verdict
+        ax.set_title(f"{len(drawn)} runs", color=VERDICT_COLOR[worst], fontweight="bold", loc="left")
+    return fig
+
+
+def _draw_run(ax, run: RunReport, color: str, val_color: str, single: bool, options: PlotOptions):
+    curves = run.curves
+    train = curves.train
+    name = f"{run.metric}" if single else f"{run.run} [{run.verdict}]"
+    ok = train.finite
+    x = _x(train, options.x)
+    raw_x, raw_y = envelope(x[ok], train.value[ok])
+    ax.plot(raw_x, raw_y, color=color, lw=0.6, alpha=0.3, label=f"{name} (raw)" if single else None)
+    style = "--" if run.verdict == "fail" and not single else "-"
+    ax.plot(*envelope(x[ok], smoothed(train.value[ok], options.smooth)), color=color, lw=1.6,
+            ls=style, label=f"{name} (smoothed {options.smooth:g})" if single else name)  # fmt: skip
+    bad = ~ok
+    if bad.any():  # NaN and inf at the top edge, not dropped
+        ax.scatter(x[bad], np.ones(bad.sum()), transform=ax.get_xaxis_transform(), marker="x",
+                   color="#c62828", s=14, clip_on=False, zorder=5, label="NaN / inf")  # fmt: skip
+    val = curves.val
+    if val is not None and val.finite.any():
+        vx, vy = _x(val, options.x)[val.finite], val.value[val.finite]
+        ax.plot(vx, vy, color=val_color, lw=1.2 if single else 0.8, marker="o", ms=3 if single else 2,
+                ls="-" if single else ":", label=run.val_metric if single else None)  # fmt: skip
+        best = int(np.argmin(vy))
+        ax.scatter([vx[best]], [vy[best]], marker="*", s=140 if single else 70, color="gold",
+                   edgecolor="black", zorder=6,
+                   label=f"best {run.val_metric} {num(vy[best])}" if single else "best validation")  # fmt: skip
+    _mark_findings(ax, run, train, options, single)
+    return _healthy_top(run, train)
+
+
+def _mark_findings(ax, run: RunReport, train: Curve, options: PlotOptions, single: bool) -> None:
+    for f in run.findings:
+        start, end = _at(train, options.x, [f.start_step, f.end_step])
+        if f.kind in SPAN_COLOR and not single:  # spans of many runs would cover each other
+            curve = run.curves.val if f.kind == "overfitting" else train
+            level = np.interp(f.start_step, curve.step[curve.finite], curve.value[curve.finite])
+            ax.scatter([start], [level], marker="D", s=36, color=SPAN_COLOR[f.kind],
+                       edgecolor="black", zorder=6, label=f"{f.kind} starts")  # fmt: skip
+        elif f.kind in SPAN_COLOR:
+            ax.axvspan(start, max(end, start), color=SPAN_COLOR[f.kind], alpha=0.13, lw=0,
+                       label=f"{f.kind} ({f.severity.value})")  # fmt: skip
+        elif f.kind == "spike":
+            peak_x = _at(train, options.x, [f.evidence["peak_step"]])[0]
+            ax.scatter([peak_x], [f.evidence["peak"]], marker="^", s=60, facecolor="none",
+                       edgecolor="#d81b60", lw=1.5, zorder=6, label="spike")  # fmt: skip
+        elif f.kind == "nan":
+            ax.axvline(start, color="#c62828", ls="--", lw=1.2, label="first NaN / inf")
+        elif f.kind == "restart":
+            ax.axvline(start, color="#546e7a", ls=":", lw=1.2, label="restart")
+        elif f.kind == "underfitting" and "chance" in f.evidence:
+            ax.axhline(f.evidence["chance"], color="#757575", ls=":", lw=1, label="chance level")
+        elif f.kind == "underfitting" and "target" in f.evidence:
+            ax.axhline(f.evidence["target"], color="#c62828", ls=":", lw=1, label="target")
+
+
+def _scale(ax, options: PlotOptions, lows, highs, tops) -> None:
+    """Log y when the shown values span over two decades; clip a diverged tail's extremes."""
+    from matplotlib.ticker import FuncFormatter
+
+    if not lows:
+        return
+    top = max(tops) if tops else max(highs)
+    positive = min(lows) > 0
+    log = options.log_y if options.log_y is not None else positive and top / min(lows) > 100
+    if log and positive:
+        ax.set_yscale("log")
+        label = FuncFormatter(lambda v, _: num(v))
+        ax.yaxis.set_major_formatter(label)
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    if tops:
+        bottom = min(lows) * 0.9 if log else min(lows) - 0.05 * (top - min(lows))
+        ax.set_ylim(bottom, top)
+        ax.annotate(f"values above {num(top)} clipped (up to {num(max(highs))})",
+                    xy=(0.01, 0.98), xycoords="axes fraction", va="top", fontsize=8,
+                    color="#c62828")  # fmt: skip
+
+
+def _draw_lower(ax, run: RunReport, color: str, single: bool, options: PlotOptions) -> None:
+    curves = run.curves
+    if curves.lr is not None and curves.lr.finite.any():
+        lr = curves.lr
+        ax.plot(_x(lr, options.x)[lr.finite], lr.value[lr.finite], color=color, lw=1.2,
+                label=lr.metric if single else None)  # fmt: skip
+        ax.set_ylabel("learning rate")
+    if curves.grad_norm is not None and curves.grad_norm.finite.any() and single:
+        g = curves.grad_norm
+        twin = ax.twinx()
+        gx, gy = envelope(_x(g, options.x)[g.finite], g.value[g.finite])
+        twin.plot(gx, gy, color="#6d4c41", lw=0.7, alpha=0.7, label=g.metric)
+        if gy.min() > 0 and gy.max() / gy.min() > 100:
+            twin.set_yscale("log")
+        twin.set_ylabel(g.metric, color="#6d4c41")
+    ax.grid(True, alpha=0.25)
+
+
+def save(runs: Sequence[RunReport], path: Path, options: PlotOptions = PlotOptions()) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure(runs, options).savefig(path)
+    return path
