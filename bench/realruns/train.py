@@ -57,8 +57,9 @@ REGIMES: dict[str, Regime] = {
     "nan": Regime(optimizer="sgd", lr=30.0, clip=None, warmup=0, cosine=False),
     "late_divergence": Regime(lr_jump=(500, 100.0), clip=None, cosine=False),
     "spikes": Regime(bad_batches=(250, 420, 610), cosine=False, lr=2e-3),
-    # the learning rate swings up to 50x too high every 100 steps, and the loss with it
-    "oscillation": Regime(lr=1e-3, lr_cycle=(100, 50.0), warmup=0, cosine=False),
+    # SGD with momentum whose learning rate swings up to 30x too high every 100 steps
+    "oscillation": Regime(optimizer="sgd", momentum=0.9, lr=0.1, lr_cycle=(100, 30.0), warmup=0,
+                          cosine=False),
     "plateau": Regime(lr=1e-7, warmup=0),
     "frozen": Regime(frozen=True),
     "overfitting": Regime(train_chars=3000, steps=1500, width=128, eval_every=25),

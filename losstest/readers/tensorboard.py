@@ -3,7 +3,10 @@
 A file is a sequence of TFRecords (length, masked CRC-32C of the length, an `Event` protobuf,
 masked CRC-32C of the event). Scalars come as `simple_value` (TF1, Keras, PyTorch, tensorboardX)
 or as rank-0 tensors of the `scalars` plugin (TF2); images, histograms and graphs are skipped.
-Events are decoded with the tensorboard package's own protobuf classes.
+Events in the standard scalar layout (wall_time, step, a summary of `tag` + `simple_value`
+values, as every PyTorch, TF1 and Keras writer emits) are decoded directly, which is several
+times faster; any other event is decoded with the tensorboard package's protobuf classes.
+tests/test_tensorboard_decoder.py compares the two on every event file the tests have.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.util import tensor_util
 
 from ..errors import InputError
-from ..frame import empty, long_frame
+from ..frame import concat, empty, long_frame
 from .source import LFS_POINTER, LFS_PROBLEM, Source
 
 NAME = "tensorboard"
@@ -25,11 +28,18 @@ FILE_MARK = "tfevents"
 SUMMARY_FIELD = 0x2A  # field 5 (summary), length-delimited: the only events with scalars
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
+_DOUBLE = struct.Struct("<d")
+_FLOAT = struct.Struct("<f")
 
 
 def masked_crc(data: bytes) -> int:
-    x = google_crc32c.value(data)
-    return (((x >> 15) | (x << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    return int(_mask(np.array([google_crc32c.value(data)], dtype=np.uint64))[0])
+
+
+def _mask(crc: np.ndarray) -> np.ndarray:
+    """TFRecord's masking of a CRC-32C, for many at once."""
+    crc = crc.astype(np.uint64)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 def _framed(head: bytes) -> bool:
@@ -43,35 +53,34 @@ def sniff(source: Source) -> bool:
     return _framed(source.head()) if not source.files else True
 
 
-def records(data: bytes) -> tuple[list[bytes], str | None]:
-    """The payload of every intact record, and what was wrong after the last one, if anything."""
-    out, pos, n = [], 0, len(data)
-    while pos < n:
-        if pos + 12 > n:
-            return out, f"truncated record at byte {pos}"
-        length, crc = _HEADER.unpack_from(data, pos)
-        if crc != masked_crc(data[pos : pos + 8]):
-            return out, f"bad record header checksum at byte {pos}"
-        end = pos + 12 + length
-        if end + 4 > n:
-            return out, f"truncated record at byte {pos}"
-        payload = data[pos + 12 : end]
-        if _CRC.unpack_from(data, end)[0] != masked_crc(payload):
-            return out, f"bad record checksum at byte {pos}"
-        out.append(payload)
-        pos = end + 4
-    return out, None
-
-
-def _has_summary(payload: bytes) -> bool:
-    """Peek past wall_time (field 1) and step (field 2) at the event's payload field."""
-    pos = 9 if payload[:1] == b"\x09" else 0
-    if payload[pos : pos + 1] == b"\x10":
-        pos += 1
-        while payload[pos] & 0x80:
-            pos += 1
-        pos += 1
-    return payload[pos : pos + 1] == bytes([SUMMARY_FIELD])
+def records(data: bytes) -> tuple[list[tuple[int, int]], str | None]:
+    """(start, end) of the payload of every intact record, and what was wrong after the last
+    one, if anything. The walk reads lengths only; checksums are then checked all at once."""
+    starts, n, pos, damage = [], len(data), 0, None
+    unpack = _HEADER.unpack_from
+    while pos + 12 <= n:
+        length = unpack(data, pos)[0]
+        if pos + 16 + length > n:
+            break
+        starts.append(pos)
+        pos += 16 + length
+    if pos < n:
+        damage = f"truncated record at byte {pos}"
+    head = np.array(starts, dtype=np.int64)
+    lengths = np.frombuffer(b"".join(data[p : p + 8] for p in starts), dtype="<u8").astype(np.int64)
+    end = head + 12 + lengths
+    crc = google_crc32c.value
+    stored_head = np.array([_CRC.unpack_from(data, p + 8)[0] for p in starts], dtype=np.uint64)
+    stored_body = np.array([_CRC.unpack_from(data, e)[0] for e in end.tolist()], dtype=np.uint64)
+    head_crc = _mask(np.array([crc(data[p : p + 8]) for p in starts], dtype=np.uint64))
+    body_crc = _mask(np.array([crc(data[p + 12 : e]) for p, e in zip(starts, end.tolist())], dtype=np.uint64))
+    bad = np.flatnonzero((head_crc != stored_head) | (body_crc != stored_body))
+    if len(bad):
+        first = int(bad[0])
+        which = "header " if head_crc[first] != stored_head[first] else ""
+        damage = f"bad record {which}checksum at byte {starts[first]}"
+        head, end = head[:first], end[:first]
+    return list(zip((head + 12).tolist(), end.tolist(), strict=True)), damage
 
 
 def _scalar(value) -> float | None:
@@ -90,39 +99,141 @@ def _scalar(value) -> float | None:
     return None
 
 
-def read_file(data: bytes) -> tuple[list[tuple[str, int, float, float]], str | None]:
-    rows = []
+def decode_protobuf(payload: bytes) -> tuple[float, int, list[tuple[str, float]]]:
+    event = Event.FromString(payload)
+    values = [(v.tag, s) for v in event.summary.value if (s := _scalar(v)) is not None]
+    return event.wall_time, event.step, values
+
+
+def _gather(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """`width` bytes from each offset (zero past the end)."""
+    index = at[:, None] + np.arange(width)
+    return np.where(index < len(buf), buf[np.minimum(index, len(buf) - 1)], 0).astype(np.uint64)
+
+
+def _varints(buf: np.ndarray, at: np.ndarray, width: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Protobuf varints at each offset: (value, bytes used); bytes used 0 if longer than width."""
+    raw = _gather(buf, at, width)
+    ends = raw < 0x80
+    used = np.where(ends.any(axis=1), ends.argmax(axis=1) + 1, 0)
+    keep = np.arange(width) < used[:, None]
+    shifts = (7 * np.arange(width)).astype(np.uint64)
+    value = np.bitwise_or.reduce(np.where(keep, (raw & 0x7F) << shifts, 0), axis=1)
+    return value, used
+
+
+def decode_standard(buf: np.ndarray, start: np.ndarray, end: np.ndarray):
+    """Vectorised decode of events in the standard scalar layout: wall_time (field 1), step
+    (field 2), then a summary (field 5) of values each holding only `tag` and `simple_value`.
+
+    Returns (ok, maybe_scalars, wall_time, step, slots): `ok` marks the events decoded here,
+    `maybe_scalars` those that may hold scalars in another layout (for the protobuf classes);
+    `slots` lists, per value position, (event index, tag bytes as rows, value).
+    """
+    n = len(start)
+    ok = (end - start > 11) & (buf[np.minimum(start, len(buf) - 1)] == 0x09)
+    wall = _gather(buf, start + 1, 8).astype(np.uint8).view("<f8").ravel()
+    pos = start + 9
+    has_step = buf[np.minimum(pos, len(buf) - 1)] == 0x10
+    step, used = _varints(buf, pos + 1)
+    ok &= ~has_step | (used > 0)
+    pos = np.where(has_step, pos + 1 + used, pos)
+    step = np.where(has_step, step, 0).astype(np.int64)  # two's complement wraps negatives
+    summary = buf[np.minimum(pos, len(buf) - 1)] == SUMMARY_FIELD
+    ok &= summary
+    length, used = _varints(buf, pos + 1, 5)
+    pos = pos + 1 + used
+    ok &= (used > 0) & (pos + length.astype(np.int64) == end)
+    slots = []
+    active = ok & (pos < end)
+    while active.any():
+        at = pos[active]
+        vlen, vused = _varints(buf, at + 1, 3)
+        inner = at + 1 + vused
+        tag_len = buf[np.minimum(inner + 1, len(buf) - 1)].astype(np.int64)
+        value_at = inner + 2 + tag_len
+        good = (buf[at] == 0x0A) & (vused > 0) & (buf[np.minimum(inner, len(buf) - 1)] == 0x0A)
+        good &= (tag_len < 0x80) & (value_at + 5 == inner + vlen.astype(np.int64))
+        good &= buf[np.minimum(value_at, len(buf) - 1)] == 0x15
+        events = np.flatnonzero(active)
+        ok[events[~good]] = False
+        events, inner, tag_len, value_at = events[good], inner[good], tag_len[good], value_at[good]
+        width = int(tag_len.max()) if len(tag_len) else 0
+        tags = _gather(buf, inner + 2, width).astype(np.uint8)
+        tags[np.arange(width) >= tag_len[:, None]] = 0
+        values = _gather(buf, value_at + 1, 4).astype(np.uint8).view("<f4").ravel()
+        slots.append((events, tags, values.astype(np.float64)))
+        pos[events] = value_at + 5
+        active = np.zeros(n, dtype=bool)
+        active[events] = pos[events] < end[events]
+    return ok, summary | ~(has_step | (buf[np.minimum(start, len(buf) - 1)] == 0x09)), wall, step, slots
+
+
+def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
+    """The scalars of one event file, in write order; the count read; what was damaged."""
     payloads, damage = records(data)
-    for payload in payloads:
-        if not _has_summary(payload):
+    buf = np.frombuffer(data, dtype=np.uint8)
+    start = np.array([p[0] for p in payloads], dtype=np.int64)
+    end = np.array([p[1] for p in payloads], dtype=np.int64)
+    if not len(start):
+        return empty(), 0, damage
+    ok, maybe, wall, step, slots = decode_standard(buf, start, end)
+    event_of, slot_of, metric, value, names = [], [], [], [], {}
+
+    def add(events: np.ndarray, slot: int, codes: np.ndarray, values: np.ndarray) -> None:
+        event_of.append(events)
+        slot_of.append(np.full(len(events), slot))
+        metric.append(codes)
+        value.append(values)
+
+    for slot, (events, tags, values) in enumerate(slots):
+        keep = ok[events]
+        events, tags, values = events[keep], tags[keep], values[keep]
+        if not len(events):
             continue
-        event = Event.FromString(payload)
-        for value in event.summary.value:
-            scalar = _scalar(value)
-            if scalar is not None:
-                rows.append((value.tag, event.step, scalar, event.wall_time))
-    return rows, damage
+        unique, inverse = np.unique(tags.view(f"V{tags.shape[1]}").ravel(), return_inverse=True)
+        labels = [bytes(u).rstrip(b"\0").decode("utf-8", "replace") for u in unique]
+        codes = np.array([names.setdefault(label, len(names)) for label in labels], dtype=np.int64)
+        add(events, slot, codes[inverse.ravel()], values)
+    for e in np.flatnonzero(~ok & maybe):  # any other layout: the protobuf classes
+        wall[e], step[e], values = decode_protobuf(data[start[e] : end[e]])
+        for slot, (tag, scalar) in enumerate(values):
+            add(np.array([e]), slot, np.array([names.setdefault(tag, len(names))]), np.array([scalar]))
+    if not event_of:
+        return empty(), 0, damage
+    events_all = np.concatenate(event_of)
+    sort = np.lexsort((np.concatenate(slot_of), events_all))  # write order
+    events = events_all[sort]
+    codes = np.concatenate(metric)[sort]
+    frame = long_frame(
+        pd.Categorical.from_codes(codes, categories=list(names), validate=False),
+        step[events], np.concatenate(value)[sort], wall_time=wall[events],
+    )  # fmt: skip
+    return frame, len(frame), damage
 
 
 def read(source: Source) -> pd.DataFrame:
     files = source.files or ((source.path,) if source.path else ())
     blobs = [(str(f), f.read_bytes()) for f in files] if source.files else [(source.name, source.data())]
-    rows: list[tuple[str, int, float, float]] = []
-    problems = []
+    frames, problems = [], []
     for name, data in blobs:
-        found, damage = read_file(data) if not data.startswith(LFS_POINTER) else ([], LFS_PROBLEM)
-        rows += found
+        if data.startswith(LFS_POINTER):
+            frame, count, damage = empty(), 0, LFS_PROBLEM
+        else:
+            frame, count, damage = read_file(data)
+        if count:
+            frames.append(frame)
         if damage:
-            problems.append((name, damage, len(found)))
-    if not rows:
+            problems.append((name, damage, count))
+    if not frames:
         if problems:
             name, damage, _ = problems[0]
             raise InputError(name, damage)
         return empty()
     for name, damage, count in problems:
         source.warnings.append(f"{name}: {damage}; read the {count} scalars before it")
-    tags, steps, values, times = (np.array(c) for c in zip(*rows, strict=True))
-    order = np.argsort(times, kind="stable")  # several files of one run, merged in time order
-    return long_frame(
-        tags[order].astype(object), steps[order], values[order], wall_time=times[order]
-    )
+    frame = concat(frames)
+    if len(frames) > 1:  # several files of one run, merged in wall-time order
+        frame = frame.iloc[np.argsort(frame["wall_time"].to_numpy(), kind="stable")]
+        frame = frame.reset_index(drop=True)
+    return frame
