@@ -54,11 +54,17 @@ def _without_overlap(findings: list[Finding]) -> list[Finding]:
     """Say each thing once. A plateau already says the loss stayed high, a divergence why it is
     high: underfitting judged only by the run's own improvement would repeat it. Jumps of a
     loss that has diverged are part of the divergence, not spikes that recovered. A loss that
-    oscillates is no plateau, however little its median moved."""
+    oscillates is no plateau, however little its median moved, and has not diverged while it
+    keeps swinging back."""
     if any(f.kind in ("plateau", "divergence") for f in findings):
         findings = [f for f in findings if f.evidence.get("basis") != "own improvement"]
-    if any(f.kind == "oscillation" for f in findings):  # its level swings, so it did move
-        findings = [f for f in findings if f.kind != "plateau"]
+    swings = [(f.start_step, f.end_step) for f in findings if f.kind == "oscillation"]
+    if swings:  # its level swings: it moved, and a high level now may be down again next
+        findings = [
+            f for f in findings
+            if f.kind != "plateau"
+            and not (f.kind == "divergence" and any(a <= f.start_step <= b for a, b in swings))
+        ]  # fmt: skip
     diverged = [f.start_step for f in findings if f.kind == "divergence"]
     if diverged:
         findings = [f for f in findings if f.kind != "spike" or f.start_step < min(diverged)]
