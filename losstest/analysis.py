@@ -53,7 +53,7 @@ def _summary(curve: Curve) -> Summary | None:
 def _without_overlap(findings: list[Finding]) -> list[Finding]:
     """Say each thing once. A plateau already says the loss stayed high, a divergence why it is
     high: underfitting judged only by the run's own improvement would repeat it. Jumps of a
-    loss that has diverged are part of the divergence, not spikes that recovered. A loss that
+    loss that has diverged or oscillates are part of that, not spikes that recovered. A loss that
     oscillates is no plateau, however little its median moved, and has not diverged while it
     keeps swinging back."""
     if any(f.kind in ("plateau", "divergence") for f in findings):
