@@ -65,10 +65,11 @@ def _without_overlap(findings: list[Finding]) -> list[Finding]:
             if f.kind != "plateau"
             and not (f.kind == "divergence" and any(a <= f.start_step <= b for a, b in swings))
         ]  # fmt: skip
-    diverged = [f.start_step for f in findings if f.kind == "divergence"]
-    if diverged:
-        findings = [f for f in findings if f.kind != "spike" or f.start_step < min(diverged)]
-    return findings
+    unstable = [(f.start_step, f.end_step) for f in findings if f.kind in ("divergence", "oscillation")]
+    return [
+        f for f in findings
+        if f.kind != "spike" or not any(a <= f.start_step <= b for a, b in unstable)
+    ]  # fmt: skip
 
 
 def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> RunReport:
