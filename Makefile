@@ -24,6 +24,7 @@ lint: $(BIN)/losstest
 	$(BIN)/ruff format --check losstest tests bench
 
 bench: $(BIN)/losstest
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
 
 $(BIN)/torch-installed: $(BIN)/losstest

@@ -27,13 +27,13 @@ class PlotOptions:
 
 
 def smoothed(value: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's debiased exponential moving average."""
+    """TensorBoard's debiased exponential moving average, which is exactly pandas' adjusted
+    exponentially weighted mean."""
     if weight <= 0 or len(value) == 0:
         return value
-    from scipy.signal import lfilter
+    import pandas as pd
 
-    ema = lfilter([1 - weight], [1, -weight], value)
-    return ema / (1 - weight ** np.arange(1, len(value) + 1))
+    return pd.Series(value).ewm(alpha=1 - weight, adjust=True).mean().to_numpy()
 
 
 def envelope(x: np.ndarray, y: np.ndarray, points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:

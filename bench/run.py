@@ -1,0 +1,171 @@
+"""`make bench`: speed targets of losstest, measured side by side with the reference readers.
+
+    python bench/run.py [--quick]
+
+Each target prints the figures it compares and PASS or MISS; the exit code is 1 if a target
+was missed. Files are generated under bench/out/ (git-ignored) on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).parent / "out"
+PY = sys.executable
+RESULTS: list[bool] = []
+
+
+def timed(command: list[str]) -> float:
+    """Wall time of a fresh process (the best of two, as these machines are noisy)."""
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def verdict(name: str, ok: bool, detail: str) -> None:
+    RESULTS.append(ok)
+    print(f"{'PASS' if ok else 'MISS'}  {name}: {detail}")
+
+
+def curve(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 3 + 8 * np.exp(-np.arange(n) / (n / 20)) + 0.1 * rng.standard_normal(n)
+
+
+def jsonl_file(n: int) -> Path:
+    path = OUT / f"run_{n}.jsonl"
+    if not path.exists():
+        loss = curve(n)
+        with path.open("w") as f:
+            for i in range(n):
+                f.write(json.dumps({"step": i, "loss": loss[i], "lr": 3e-4, "grad_norm": 1.0 + i % 7 / 10}) + "\n")
+                if i % 100 == 0:
+                    f.write(json.dumps({"step": i, "val_loss": loss[i] + 0.05}) + "\n")
+    return path
+
+
+def csv_file(n: int) -> Path:
+    path = OUT / f"run_{n}.csv"
+    if not path.exists():
+        loss = curve(n)
+        val = np.where(np.arange(n) % 100 == 0, loss + 0.05, np.nan)
+        with path.open("w") as f:
+            f.write("step,loss,lr,grad_norm,val_loss\n")
+            for i in range(n):
+                f.write(f"{i},{loss[i]!r},0.0003,{1.0 + i % 7 / 10},{'' if np.isnan(val[i]) else repr(val[i])}\n")
+    return path
+
+
+def event_file(n: int) -> Path:
+    folder = OUT / f"tb_{n}"
+    path = folder / "events.out.tfevents.1700000000.bench.1.0"
+    if not path.exists():
+        from tensorboard.compat.proto import event_pb2, summary_pb2
+
+        from losstest.readers.tensorboard import masked_crc
+
+        folder.mkdir(parents=True, exist_ok=True)
+        loss = curve(n)
+        with path.open("wb") as f:
+            def record(b: bytes) -> None:
+                head = struct.pack("<Q", len(b))
+                f.write(head + struct.pack("<I", masked_crc(head)) + b + struct.pack("<I", masked_crc(b)))
+
+            record(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString())
+            for i in range(n):
+                values = [("loss", loss[i]), ("lr", 3e-4), ("grad_norm", 1 + i % 7 / 10), ("tokens", i * 512.0)]
+                summary = summary_pb2.Summary(
+                    value=[summary_pb2.Summary.Value(tag=t, simple_value=v) for t, v in values]
+                )
+                record(event_pb2.Event(wall_time=1.7e9 + i, step=i, summary=summary).SerializeToString())
+    return folder
+
+
+def bench_tabular(kind: str, path: Path, reader: str) -> None:
+    startup = timed([PY, "-m", "losstest", "--version"])
+    module = reader.split("(")[0].rsplit(".", 1)[0]
+    reference = timed([PY, "-c", f"import {module}; {reader}"])
+    ours = timed([PY, "-m", "losstest", "analyze", str(path), "--format", "json"])
+    limit = 2 * reference + startup
+    verdict(
+        f"analyze {path.name} ({path.stat().st_size / 1e6:.0f} MB {kind})",
+        ours <= limit,
+        f"losstest {ours:.2f} s; {reader.split('(')[0]} {reference:.2f} s (fresh process); "
+        f"losstest start-up {startup:.2f} s; ratio {ours / reference:.2f}x the reader, "
+        f"{(ours - startup) / reference:.2f}x without start-up; target <= 2x reader + start-up "
+        f"= {limit:.2f} s",
+    )
+
+
+def bench_tensorboard(folder: Path) -> None:
+    import losstest
+
+    start = time.perf_counter()
+    frame = losstest.load(folder)
+    ours = time.perf_counter() - start
+    try:
+        from tbparse import SummaryReader
+    except ImportError:
+        print(f"----  TensorBoard: losstest {ours:.2f} s for {len(frame)} scalars; tbparse not installed")
+        return
+    start = time.perf_counter()
+    reference = SummaryReader(str(folder)).scalars
+    theirs = time.perf_counter() - start
+    same = len(reference) == len(frame)
+    verdict(
+        f"TensorBoard {folder.name} ({len(frame)} scalars)",
+        theirs >= 10 * ours and same,
+        f"losstest {ours:.2f} s; tbparse {theirs:.1f} s; {theirs / ours:.1f}x faster "
+        f"(target >= 10x); same count: {same}",
+    )
+
+
+def bench_analysis(n: int) -> None:
+    import losstest
+    from losstest.frame import long_frame, single
+
+    loss = curve(n)
+    loss[n // 3] *= 3
+    frame = long_frame(np.array(["loss"], dtype=object).repeat(n), np.arange(n), loss, run="r")
+    frame.insert(0, "source", single("bench", n))
+    start = time.perf_counter()
+    report = losstest.analyze(frame)
+    took = time.perf_counter() - start
+    kinds = [f.kind for f in report.runs[0].findings]
+    verdict(f"analysis of {n:,} points", took < 5 and "spike" in kinds, f"{took:.2f} s; found {kinds}")
+    from losstest.reporters.plot import save
+
+    start = time.perf_counter()
+    save(report.runs, OUT / "big.png")
+    took = time.perf_counter() - start
+    verdict(f"plot of {n:,} points", took < 2, f"{took:.2f} s (target < 2 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller files, no TensorBoard")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    rows = 100_000 if args.quick else 1_000_000
+    jsonl, csv = jsonl_file(rows), csv_file(rows)
+    bench_tabular("JSONL", jsonl, f"pyarrow.json.read_json('{jsonl}')")
+    bench_tabular("CSV", csv, f"pyarrow.csv.read_csv('{csv}')")
+    if not args.quick:
+        bench_tensorboard(event_file(rows))
+    bench_analysis(1_000_000 if args.quick else 10_000_000)
+    sys.exit(0 if all(RESULTS) else 1)
+
+
+if __name__ == "__main__":
+    main()
