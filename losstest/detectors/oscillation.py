@@ -6,6 +6,7 @@ noise of the level.
 Algorithm: the curve is cut into `bins` equal parts whose medians form the level; the legs of
 that level's zigzag shorter than the larger of `min_amplitude` and `significance` standard
 errors of a bin median are set aside, and the remaining up-then-down pairs are counted.
+Swings faster than about twelve logged points a cycle are not resolved (three points a bin).
 Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
 wastes steps and often diverges later.
 Parameters: min_swings (3), min_amplitude (0.2 = 22 % in log space), significance (4),
@@ -45,7 +46,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return []
     shape = curve.shape
     level = shape.blocks.median
-    bins = min(params.bins, len(level) // 4)
+    bins = min(params.bins, len(level) // 3)  # three points a bin: a median robust to a spike
     coarse = blocks(shape.blocks.step, level, bins)
     noise = float(np.median(coarse.spread)) * 1.25 / math.sqrt(coarse.size)
     threshold = max(params.min_amplitude, params.significance * math.sqrt(2) * noise)
