@@ -12,9 +12,9 @@ from .conftest import CORPUS
 
 
 def by_protobuf(data: bytes) -> list[tuple[str, int, float, float]]:
-    payloads, _ = tensorboard.records(data)
+    starts, ends, _ = tensorboard.records(data)
     rows = []
-    for start, end in payloads:
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         wall, step, values = tensorboard.decode_protobuf(data[start:end])
         rows += [(tag, step, value, wall) for tag, value in values]
     return rows

@@ -16,8 +16,6 @@ import struct
 import google_crc32c
 import numpy as np
 import pandas as pd
-from tensorboard.compat.proto.event_pb2 import Event
-from tensorboard.util import tensor_util
 
 from ..errors import InputError
 from ..frame import concat, empty, long_frame
@@ -53,34 +51,34 @@ def sniff(source: Source) -> bool:
     return _framed(source.head()) if not source.files else True
 
 
-def records(data: bytes) -> tuple[list[tuple[int, int]], str | None]:
-    """(start, end) of the payload of every intact record, and what was wrong after the last
+def records(data: bytes) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Start and end of the payload of every intact record, and what was wrong after the last
     one, if anything. The walk reads lengths only; checksums are then checked all at once."""
-    starts, n, pos, damage = [], len(data), 0, None
+    starts, ends, n, pos, damage = [], [], len(data), 0, None
     unpack = _HEADER.unpack_from
     while pos + 12 <= n:
-        length = unpack(data, pos)[0]
-        if pos + 16 + length > n:
+        end = pos + 12 + unpack(data, pos)[0]
+        if end + 4 > n:
             break
         starts.append(pos)
-        pos += 16 + length
+        ends.append(end)
+        pos = end + 4
     if pos < n:
         damage = f"truncated record at byte {pos}"
-    head = np.array(starts, dtype=np.int64)
-    lengths = np.frombuffer(b"".join(data[p : p + 8] for p in starts), dtype="<u8").astype(np.int64)
-    end = head + 12 + lengths
     crc = google_crc32c.value
-    stored_head = np.array([_CRC.unpack_from(data, p + 8)[0] for p in starts], dtype=np.uint64)
-    stored_body = np.array([_CRC.unpack_from(data, e)[0] for e in end.tolist()], dtype=np.uint64)
     head_crc = _mask(np.array([crc(data[p : p + 8]) for p in starts], dtype=np.uint64))
-    body_crc = _mask(np.array([crc(data[p + 12 : e]) for p, e in zip(starts, end.tolist())], dtype=np.uint64))
+    body_crc = _mask(np.array([crc(data[p + 12 : e]) for p, e in zip(starts, ends)], dtype=np.uint64))
+    head, end = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+    buf = _padded(data)
+    stored_head = _gather(buf, head + 8, 4).view("<u4").ravel()
+    stored_body = _gather(buf, end, 4).view("<u4").ravel()
     bad = np.flatnonzero((head_crc != stored_head) | (body_crc != stored_body))
     if len(bad):
         first = int(bad[0])
         which = "header " if head_crc[first] != stored_head[first] else ""
         damage = f"bad record {which}checksum at byte {starts[first]}"
         head, end = head[:first], end[:first]
-    return list(zip((head + 12).tolist(), end.tolist(), strict=True)), damage
+    return head + 12, end, damage
 
 
 def _scalar(value) -> float | None:
@@ -91,6 +89,8 @@ def _scalar(value) -> float | None:
         tensor = value.tensor
         if tensor.tensor_shape.dim:
             return None
+        from tensorboard.util import tensor_util  # only for events of another layout
+
         try:
             array = tensor_util.make_ndarray(tensor)
         except (TypeError, ValueError):
@@ -100,25 +100,39 @@ def _scalar(value) -> float | None:
 
 
 def decode_protobuf(payload: bytes) -> tuple[float, int, list[tuple[str, float]]]:
+    from tensorboard.compat.proto.event_pb2 import Event  # only for events of another layout
+
     event = Event.FromString(payload)
     values = [(v.tag, s) for v in event.summary.value if (s := _scalar(v)) is not None]
     return event.wall_time, event.step, values
 
 
+PAD = 16  # zero bytes after the data, so that reading a little past the end is harmless
+
+
+def _padded(data: bytes) -> np.ndarray:
+    return np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(PAD, dtype=np.uint8)])
+
+
 def _gather(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
-    """`width` bytes from each offset (zero past the end)."""
-    index = at[:, None] + np.arange(width)
-    return np.where(index < len(buf), buf[np.minimum(index, len(buf) - 1)], 0).astype(np.uint64)
+    """`width` bytes from each offset, one row each (uint8)."""
+    return buf[np.minimum(at, len(buf) - PAD)[:, None] + np.arange(width)]
 
 
 def _varints(buf: np.ndarray, at: np.ndarray, width: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Protobuf varints at each offset: (value, bytes used); bytes used 0 if longer than width."""
-    raw = _gather(buf, at, width)
-    ends = raw < 0x80
-    used = np.where(ends.any(axis=1), ends.argmax(axis=1) + 1, 0)
-    keep = np.arange(width) < used[:, None]
-    shifts = (7 * np.arange(width)).astype(np.uint64)
-    value = np.bitwise_or.reduce(np.where(keep, (raw & 0x7F) << shifts, 0), axis=1)
+    value = np.zeros(len(at), dtype=np.uint64)
+    used = np.zeros(len(at), dtype=np.int64)
+    going = np.ones(len(at), dtype=bool)
+    for k in range(width):
+        index = np.flatnonzero(going)
+        if not len(index):
+            break
+        byte = buf[np.minimum(at[index] + k, len(buf) - 1)].astype(np.uint64)
+        value[index] |= (byte & 0x7F) << np.uint64(7 * k)
+        done = byte < 0x80
+        used[index[done]] = k + 1
+        going[index[done]] = False
     return value, used
 
 
@@ -132,7 +146,7 @@ def decode_standard(buf: np.ndarray, start: np.ndarray, end: np.ndarray):
     """
     n = len(start)
     ok = (end - start > 11) & (buf[np.minimum(start, len(buf) - 1)] == 0x09)
-    wall = _gather(buf, start + 1, 8).astype(np.uint8).view("<f8").ravel()
+    wall = _gather(buf, start + 1, 8).view("<f8").ravel().copy()
     pos = start + 9
     has_step = buf[np.minimum(pos, len(buf) - 1)] == 0x10
     step, used = _varints(buf, pos + 1)
@@ -159,9 +173,9 @@ def decode_standard(buf: np.ndarray, start: np.ndarray, end: np.ndarray):
         ok[events[~good]] = False
         events, inner, tag_len, value_at = events[good], inner[good], tag_len[good], value_at[good]
         width = int(tag_len.max()) if len(tag_len) else 0
-        tags = _gather(buf, inner + 2, width).astype(np.uint8)
+        tags = _gather(buf, inner + 2, width)
         tags[np.arange(width) >= tag_len[:, None]] = 0
-        values = _gather(buf, value_at + 1, 4).astype(np.uint8).view("<f4").ravel()
+        values = _gather(buf, value_at + 1, 4).view("<f4").ravel()
         slots.append((events, tags, values.astype(np.float64)))
         pos[events] = value_at + 5
         active = np.zeros(n, dtype=bool)
@@ -171,10 +185,8 @@ def decode_standard(buf: np.ndarray, start: np.ndarray, end: np.ndarray):
 
 def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     """The scalars of one event file, in write order; the count read; what was damaged."""
-    payloads, damage = records(data)
-    buf = np.frombuffer(data, dtype=np.uint8)
-    start = np.array([p[0] for p in payloads], dtype=np.int64)
-    end = np.array([p[1] for p in payloads], dtype=np.int64)
+    start, end, damage = records(data)
+    buf = _padded(data)
     if not len(start):
         return empty(), 0, damage
     ok, maybe, wall, step, slots = decode_standard(buf, start, end)
@@ -191,7 +203,10 @@ def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
         events, tags, values = events[keep], tags[keep], values[keep]
         if not len(events):
             continue
-        unique, inverse = np.unique(tags.view(f"V{tags.shape[1]}").ravel(), return_inverse=True)
+        if (tags == tags[0]).all():  # one tag in this position, as a writer repeats it
+            unique, inverse = tags[:1].view(f"V{tags.shape[1]}").ravel(), np.zeros(len(tags), int)
+        else:
+            unique, inverse = np.unique(tags.view(f"V{tags.shape[1]}").ravel(), return_inverse=True)
         labels = [bytes(u).rstrip(b"\0").decode("utf-8", "replace") for u in unique]
         codes = np.array([names.setdefault(label, len(names)) for label in labels], dtype=np.int64)
         add(events, slot, codes[inverse.ravel()], values)
