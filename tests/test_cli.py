@@ -154,3 +154,14 @@ def test_real_lightning_run_overfits():
     runs = {r["run"]: r for r in json.loads(result.stdout)["runs"]}
     assert runs["version_0"]["verdict"] == "pass"
     assert [f["kind"] for f in runs["version_1"]["findings"]] == ["overfitting"]
+
+
+def test_docs_checks_page_is_written_from_the_docstrings():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    spec = importlib.util.spec_from_file_location("make_checks", root / "docs/make_checks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (root / "docs/checks.md").read_text() == module.page(), "run python docs/make_checks.py"

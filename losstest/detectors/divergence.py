@@ -5,9 +5,9 @@ run reached (by `min_ratio`), and that rise is a real part of what the run had l
 (`min_fraction` of the drop from its start to its best), so noise near a tiny loss is not a rise.
 Algorithm: a running median over `window` of the run gives the trend; its minimum is the best
 level, the median of the last `window` of points the final level; the onset is where the trend
-leaves the best level on its way up.
+leaves the best level on its way up. The rise must also stand `significance` standard errors
+above what noise alone gives.
 Why it matters: a diverged run has thrown away what it learned; continuing burns compute.
-The rise must also stand `significance` standard errors above what noise alone gives.
 Parameters: min_ratio (1.3), min_fraction (0.15), window (0.05 of the run), significance (4).
 What to do: restart from the checkpoint before the onset with a lower learning rate (or a longer
 warmup), clip gradients, and check for bad data around the onset step.

@@ -5,11 +5,11 @@ than `threshold` robust standard deviations of the local noise and at least `min
 local level — for at most `max_width` points, after which the loss is back on its curve.
 Algorithm: residuals from a running median of `window` points, measured against a running
 median absolute deviation of the residuals (the local noise), in log space so that a spike is a
-ratio; long curves are first cut into blocks whose peaks keep every one-step spike.
+ratio; long curves are first cut into blocks whose peaks keep every one-step spike. The jump
+must also be at least `min_share` of the run's whole range in the loss's own units, so that the
+rounding of a near-zero loss (0.0001 to 0.0002) is no spike.
 Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
 many foretell divergence.
-The jump must also be at least `min_share` of the run's whole range in the loss's own units, so
-that the rounding of a near-zero loss (0.0001 to 0.0002) is no spike.
 Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),
 window (31 points), min_share (0.02).
 What to do: find the batches at those steps (data loader order, seed); if spikes repeat, lower
