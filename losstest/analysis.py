@@ -10,6 +10,7 @@ from .config import Config
 from .curves import Curve, RunCurves
 from .detectors import DETECTORS
 from .model import Finding, RunReport, Summary
+from .rules import check_reference, check_rules
 
 
 def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
@@ -72,7 +73,9 @@ def _without_overlap(findings: list[Finding]) -> list[Finding]:
     ]  # fmt: skip
 
 
-def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> RunReport:
+def analyze_run(
+    frame: pd.DataFrame, source: str, run: str, config: Config, reference: Curve | None = None
+) -> RunReport:
     train_name, val_name = pick_metrics(frame, config)
     if train_name is None and val_name is not None:  # only evaluations were logged
         train_name, val_name = val_name, None
@@ -90,7 +93,11 @@ def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> R
             for f in detector.detect(curves, config.params[kind]):
                 level = config.severity_of(kind, f.severity)
                 findings.append(f if level == f.severity else _with_severity(f, level))
+    findings += check_rules(curves, config.rules)
+    if reference is not None and config.reference is not None:
+        findings += check_reference(train, reference, config.reference)
     findings.sort(key=lambda f: (f.start_step, -f.severity.rank))
+    checks = [kind for kind in DETECTORS if config.enabled(kind)] + [r.name for r in config.rules]
     return RunReport(
         source=source,
         run=run,
@@ -102,6 +109,7 @@ def analyze_run(frame: pd.DataFrame, source: str, run: str, config: Config) -> R
         findings=tuple(_without_overlap(findings)),
         metrics=tuple(counts.items()),
         curves=curves,
+        checks=tuple(checks + (["regression"] if reference is not None else [])),
     )
 
 

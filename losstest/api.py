@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import readers
-from .analysis import analyze_run
+from .analysis import analyze_run, curve_of, pick_metrics
 from .config import Config
-from .errors import InputError
+from .curves import Curve
+from .errors import ConfigError, InputError
 from .frame import concat, single
 from .model import InputProblem, Report, RunReport
 from .readers import Source
@@ -80,12 +81,31 @@ def load(paths: Paths, options: ReadOptions = ReadOptions()) -> pd.DataFrame:
     return concat(frames)
 
 
-def analyze_frame(frame: pd.DataFrame, config: Config | None = None) -> list[RunReport]:
+def reference_curve(config: Config) -> Curve | None:
+    """The training loss of the configured reference run, read once for all runs."""
+    if config.reference is None:
+        return None
+    try:
+        frame = load(config.reference.run)
+    except InputError as e:
+        raise ConfigError(f"reference run: {e}") from e
+    metric = config.reference.metric or pick_metrics(frame, config)[0]
+    if metric is None or metric not in set(frame["metric"].cat.categories):
+        raise ConfigError(f"reference run {config.reference.run}: no training loss metric found")
+    return curve_of(frame, metric)
+
+
+def analyze_frame(
+    frame: pd.DataFrame, config: Config | None = None, reference: Curve | None = None
+) -> list[RunReport]:
     config = config or Config()
+    if reference is None:
+        reference = reference_curve(config)
     if frame["source"].nunique() == 1 and frame["run"].nunique() == 1:
-        return [analyze_run(frame, str(frame["source"].iat[0]), str(frame["run"].iat[0]), config)]
+        source, run = str(frame["source"].iat[0]), str(frame["run"].iat[0])
+        return [analyze_run(frame, source, run, config, reference)]
     return [
-        analyze_run(rows, str(source), str(run), config)
+        analyze_run(rows, str(source), str(run), config, reference)
         for (source, run), rows in frame.groupby(["source", "run"], observed=True, sort=False)
     ]
 
@@ -99,8 +119,10 @@ def analyze(
 ) -> Report:
     """Test every run in a frame, or in the logs under paths. Unreadable files raise
     InputError unless `on_error` takes them; then they are listed in `Report.problems`."""
+    config = config or Config()
+    reference = reference_curve(config)
     if isinstance(data, pd.DataFrame):
-        return Report(tuple(analyze_frame(data, config)))
+        return Report(tuple(analyze_frame(data, config, reference)))
     problems: list[InputProblem] = []
 
     def note(error: InputError) -> None:
@@ -108,5 +130,5 @@ def analyze(
         on_error(error)
 
     frames = iter_frames(data, options, note if on_error else None, on_warning)
-    runs = [run for frame in frames for run in analyze_frame(frame, config)]
+    runs = [run for frame in frames for run in analyze_frame(frame, config, reference)]
     return Report(tuple(runs), tuple(problems))

@@ -22,7 +22,8 @@ app = typer.Typer(
     "plateaus, over- and underfitting.",
 )  # fmt: skip
 
-Format = Enum("Format", {name: name for name in ("text", "json")}, type=str)
+FORMATS = ("text", "json", "junit", "github", "markdown")  # reporters.REPORTERS, without importing it
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)
 FailOn = Enum("FailOn", {"fail": "fail", "warn": "warn"}, type=str)
 
 
@@ -91,6 +92,10 @@ def analyze(
         FailOn | None, typer.Option(help="Exit 1 on findings of this severity or worse.")
     ] = None,
     exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when runs fail.")] = False,
+    report_to: Annotated[
+        list[str] | None,
+        typer.Option("--report", help="Also write FORMAT=PATH, e.g. junit=report.xml (repeatable)."),
+    ] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Also draw the runs, findings marked, into this PNG.")
     ] = None,
@@ -109,9 +114,10 @@ def analyze(
     from . import api
     from . import config as settings
     from .readers import READERS
-    from .reporters import REPORTERS
+    from .reporters import REPORTERS, RenderOptions
 
     try:
+        extra = [_report_target(spec) for spec in report_to or []]
         if input_format is not None and input_format not in READERS:
             raise LossTestError(f"unknown --input-format {input_format!r} (known: {', '.join(READERS)})")
         base = settings.load(config)
@@ -134,15 +140,26 @@ def analyze(
     if list_metrics:
         from .reporters.text import render_metrics
 
-        sys.stdout.write(render_metrics(report, color=color, width=width))
+        sys.stdout.write(render_metrics(report, RenderOptions(color, width)))
         raise typer.Exit(0 if report.runs else ERROR)
-    rendered = REPORTERS[format.value](report, color=color and output is None, width=width)
+    options = RenderOptions(color and output is None, width, chosen.fail_on)
+    rendered = REPORTERS[format.value](report, options)
     if output is not None:
         output.write_text(rendered)
     else:
         sys.stdout.write(rendered)
+    for name, path in extra:
+        path.write_text(REPORTERS[name](report, RenderOptions(False, 100, chosen.fail_on)))
     _draw(report, plot, plot_dir)
     raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
+
+
+def _report_target(spec: str) -> tuple[str, Path]:
+    """`junit=out/report.xml` → ("junit", Path("out/report.xml"))."""
+    name, _, path = spec.partition("=")
+    if name not in FORMATS or not path:
+        raise LossTestError(f"--report {spec!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}")
+    return name, Path(path)
 
 
 def _draw(report, plot: Path | None, plot_dir: Path | None, options=None) -> None:
@@ -193,6 +210,22 @@ def plot_command(
         raise typer.Exit(ERROR)
     _draw(report, output, None, PlotOptions(smooth, x.value, log_y))
     typer.echo(f"wrote {output} ({len(report.runs)} run{'s' * (len(report.runs) != 1)})")
+
+
+@app.command("config")
+def config_command(
+    show: Annotated[bool, typer.Option("--show", help="Print the effective configuration.")] = False,
+    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+) -> None:
+    """Show the configuration in effect here (file found upward, or the defaults)."""
+    from . import config as settings
+
+    try:
+        chosen = settings.load(config)
+    except LossTestError as e:
+        _error(str(e))
+        raise typer.Exit(ERROR) from None
+    typer.echo(settings.dump(chosen))
 
 
 @app.command()

@@ -28,11 +28,13 @@ from .detectors import DETECTORS
 from .detectors.underfitting import chance_level
 from .errors import ConfigError
 from .model import Severity
+from .rules import Reference, Rule, parse_reference, parse_rules
 
 FILE_NAMES = ("losstest.toml", "pyproject.toml")
 TOP_KEYS = {
     "metric": str, "val_metric": str, "step": str, "vocab_size": int, "num_classes": int,
     "target": float, "fail_on": str, "select": list, "ignore": list, "checks": dict,
+    "rules": list, "reference": dict,
 }  # fmt: skip
 
 
@@ -51,6 +53,8 @@ class Config:
     params: Mapping[str, Any] = field(
         default_factory=lambda: {kind: m.Params() for kind, m in DETECTORS.items()}
     )
+    rules: tuple[Rule, ...] = ()
+    reference: Reference | None = None
     source: str | None = None  # the file it came from
 
     @property
@@ -125,6 +129,14 @@ def from_mapping(data: Mapping[str, Any], where: str) -> Config:
     for key in ("select", "ignore"):
         if key in settings:
             settings[key] = _kinds(settings[key], f"{where}: {key}")
+    if "rules" in settings:
+        settings["rules"] = parse_rules(settings["rules"], where)
+    if "reference" in settings:
+        settings["reference"] = parse_reference(settings["reference"], where)
+        base = Path(where).parent if where and Path(where).is_file() else Path.cwd()
+        run = Path(settings["reference"].run)
+        path = run if run.is_absolute() else base / run
+        settings["reference"] = dataclasses.replace(settings["reference"], run=str(path))
     checks = settings.pop("checks", {})
     params = {kind: m.Params() for kind, m in DETECTORS.items()}
     severity, disabled = {}, set()
@@ -162,3 +174,41 @@ def load(path: Path | None = None, start: Path | None = None) -> Config:
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("losstest", {})
     return from_mapping(data, str(path))
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | Severity):
+        return '"' + str(getattr(value, "value", value)).replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple | frozenset):
+        return "[" + ", ".join(_toml(v) for v in sorted(value, key=str)) + "]"
+    return repr(value)
+
+
+def dump(config: Config) -> str:
+    """The configuration as TOML, every check with all its parameters: what `config --show`
+    prints, and a starting point for a losstest.toml."""
+    lines = [f"# from {config.source or 'the defaults'}"]
+    for key in ("metric", "val_metric", "step", "vocab_size", "num_classes", "target"):
+        value = getattr(config, key)
+        lines.append(f"{key} = {_toml(value)}" if value is not None else f"# {key} = (found automatically)" if key in ("metric", "val_metric", "step") else f"# {key} = (not set)")
+    lines.append(f"fail_on = {_toml(config.fail_on)}")
+    if config.select is not None:
+        lines.append(f"select = {_toml(config.select)}")
+    lines.append(f"ignore = {_toml(config.ignore)}")
+    for kind, module in DETECTORS.items():
+        lines += ["", f"[checks.{kind}]", f"enabled = {_toml(config.enabled(kind))}",
+                  f"severity = {_toml(config.severity_of(kind, module.SEVERITY))}"]  # fmt: skip
+        lines += [f"{f.name} = {_toml(getattr(config.params[kind], f.name))}"
+                  for f in dataclasses.fields(config.params[kind])]  # fmt: skip
+    for rule in config.rules:
+        lines += ["", "[[rules]]", f"name = {_toml(rule.name)}"]
+        lines += [f"{f.name} = {_toml(getattr(rule, f.name))}" for f in dataclasses.fields(rule)
+                  if f.name != "name" and getattr(rule, f.name) is not None]  # fmt: skip
+    if config.reference is not None:
+        lines += ["", "[reference]"]
+        lines += [f"{f.name} = {_toml(getattr(config.reference, f.name))}"
+                  for f in dataclasses.fields(config.reference)
+                  if getattr(config.reference, f.name) is not None]  # fmt: skip
+    return "\n".join(lines)

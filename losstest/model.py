@@ -64,6 +64,7 @@ class RunReport:
     findings: tuple[Finding, ...]
     metrics: tuple[tuple[str, int], ...] = ()  # every metric of the run, with its value count
     curves: Any = field(default=None, repr=False, compare=False)  # the RunCurves analysed
+    checks: tuple[str, ...] = ()  # the checks and rules that ran
 
     @property
     def verdict(self) -> str:

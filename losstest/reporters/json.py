@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ..model import Finding, Report, RunReport
+from .options import RenderOptions
 
 SCHEMA = "losstest/report/v1"
 
@@ -58,5 +59,5 @@ def report_dict(report: Report) -> dict[str, Any]:
     return out
 
 
-def render(report: Report, color: bool = False, width: int = 100) -> str:
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
     return json.dumps(report_dict(report), indent=2, allow_nan=False) + "\n"

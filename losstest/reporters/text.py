@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..detectors._common import num
 from ..model import Finding, Report, RunReport, Severity
+from .options import RenderOptions
 from .sparkline import sparkline
 
 STYLE = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red", "info": "cyan"}
@@ -72,7 +73,8 @@ def _run(console: Console, run: RunReport, spark: str) -> None:
         console.print(f"  … and {count} more {kind} finding{'s' * (count > 1)}", highlight=False)
 
 
-def render(report: Report, color: bool = False, width: int = 100) -> str:
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    color, width = options.color, options.width
     out = StringIO()
     console = Console(
         file=out, width=width, force_terminal=color, no_color=not color, highlight=False,
@@ -91,10 +93,12 @@ def render(report: Report, color: bool = False, width: int = 100) -> str:
     return out.getvalue()
 
 
-def render_metrics(report: Report, color: bool = False, width: int = 100) -> str:
+def render_metrics(report: Report, options: RenderOptions = RenderOptions()) -> str:
     """`--list-metrics`: every metric of every run, and which is the training/validation loss."""
     out = StringIO()
-    console = Console(file=out, width=width, force_terminal=color, no_color=not color)
+    console = Console(
+        file=out, width=options.width, force_terminal=options.color, no_color=not options.color
+    )
     for run in report.runs:
         console.print(Text(run.run, style="bold"), Text(f" {run.source}", style="dim"))
         table = Table(box=None, padding=(0, 1), show_header=True, pad_edge=False)

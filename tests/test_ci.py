@@ -1,0 +1,234 @@
+"""losstest as a CI step: configuration, rules, reference runs, and the CI output formats."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from junitparser import Error, Failure, JUnitXml
+from typer.testing import CliRunner
+
+import losstest
+from losstest import config as settings
+from losstest.cli import app
+from losstest.errors import ConfigError
+from losstest.reporters import REPORTERS, RenderOptions
+
+from .conftest import healthy_curve
+
+ROOT = Path(__file__).parents[1]
+GOLDEN = Path(__file__).parent / "golden"
+runner = CliRunner()
+
+
+@pytest.fixture
+def shared_report(monkeypatch):
+    """The report every output format is checked against: the sample logs, relative paths."""
+    monkeypatch.chdir(ROOT)
+    return losstest.analyze(["sample_logs"], settings.Config())
+
+
+@pytest.mark.parametrize("name", sorted(REPORTERS))
+def test_every_format_matches_its_golden_file(shared_report, name, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    rendered = REPORTERS[name](shared_report, RenderOptions(width=100))
+    golden = GOLDEN / f"sample_logs.{name}"
+    if os.environ.get("LOSSTEST_UPDATE_GOLDEN"):
+        golden.write_text(rendered)
+    assert rendered == golden.read_text(), f"LOSSTEST_UPDATE_GOLDEN=1 pytest {__file__} to update"
+
+
+def test_junit_parses_with_a_real_junit_parser(shared_report, tmp_path):
+    path = tmp_path / "report.xml"
+    path.write_text(REPORTERS["junit"](shared_report, RenderOptions()))
+    xml = JUnitXml.fromfile(str(path))
+    suites = {suite.name: suite for suite in xml}
+    assert len(suites) == 6
+    diverged = suites["losstest: diverged"]
+    results = {case.name: case.result for case in diverged}
+    assert isinstance(results["divergence"][0], Failure) and results["healthy" if False else "nan"] == []
+    assert suites["losstest: healthy"].failures == 0
+    warn = RenderOptions(fail_on=losstest.Severity.WARN)
+    path.write_text(REPORTERS["junit"](shared_report, warn))
+    spiky = {s.name: s for s in JUnitXml.fromfile(str(path))}["losstest: spiky"]
+    assert spiky.failures == 1
+
+
+def test_junit_lists_unreadable_files_as_errors(tmp_path, write):
+    write("logs/bad.jsonl", '{"step": 1, "loss": 2}\n{oops\n{"step": 3, "loss": 1}\n')
+    write("logs/good.jsonl", "".join(json.dumps({"step": i, "loss": 3 - i / 100}) + "\n" for i in range(100)))
+    out = tmp_path / "r.xml"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "logs"), "-f", "junit", "-o", str(out)])
+    assert result.exit_code == 0
+    cases = [case for suite in JUnitXml.fromfile(str(out)) for case in suite]
+    assert any(isinstance(r, Error) for case in cases for r in case.result)
+
+
+def test_github_annotations_and_step_summary(shared_report, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    out = REPORTERS["github"](shared_report, RenderOptions())
+    lines = out.splitlines()
+    assert any(line.startswith("::error file=sample_logs/diverged.jsonl,title=losstest divergence (diverged)::") for line in lines)
+    assert any(line.startswith("::warning ") and "spike" in line for line in lines)
+    assert "| run | verdict |" in summary.read_text()
+
+
+def test_report_option_writes_several_formats(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    xml, md = tmp_path / "r.xml", tmp_path / "r.md"
+    result = runner.invoke(app, ["analyze", "sample_logs/healthy.jsonl", "--report", f"junit={xml}",
+                                 "--report", f"markdown={md}"])  # fmt: skip
+    assert result.exit_code == 0 and "PASS" in result.stdout
+    assert xml.read_text().startswith("<?xml") and md.read_text().startswith("## losstest")
+    bad = runner.invoke(app, ["analyze", "sample_logs/healthy.jsonl", "--report", "pdf=x.pdf"])
+    assert bad.exit_code == 2 and "FORMAT=PATH" in bad.stderr
+
+
+FULL_CONFIG = """
+[tool.losstest]
+metric = "loss"
+val_metric = "val_loss"
+step = "step"
+vocab_size = 96
+num_classes = 96
+target = 9.0
+fail_on = "warn"
+select = ["nan", "divergence", "spike", "oscillation", "plateau", "overfitting", "underfitting", "restart"]
+ignore = ["restart"]
+
+[tool.losstest.checks.spike]
+enabled = true
+severity = "fail"
+threshold = 8.0
+min_rise = 0.2
+max_width = 3
+window = 21
+min_share = 0.05
+min_points = 12
+
+[tool.losstest.checks.divergence]
+min_ratio = 1.5
+min_fraction = 0.2
+window = 0.1
+significance = 3
+min_points = 10
+
+[[tool.losstest.rules]]
+name = "converges"
+final_loss_below = 2.5
+
+[[tool.losstest.rules]]
+at_step = 400
+loss_below = 2.5
+severity = "warn"
+
+[[tool.losstest.rules]]
+min_val_loss_below = 1.95
+
+[tool.losstest.reference]
+run = "sample_logs/healthy.jsonl"
+tolerance = 0.05
+after_step = 100
+metric = "loss"
+severity = "fail"
+"""
+
+
+def test_config_with_every_key_is_read_from_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(FULL_CONFIG.replace("sample_logs/", str(ROOT / "sample_logs") + "/"))
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    config = settings.load(start=nested)
+    assert config.metric == "loss" and config.fail_on == "warn" and config.ignore == {"restart"}
+    assert config.params["spike"].threshold == 8.0 and config.severity["spike"] == "fail"
+    assert config.params["divergence"].significance == 3.0
+    assert [r.name for r in config.rules] == ["converges", "rule 2", "rule 3"]
+    assert config.reference.tolerance == 0.05 and config.chance == pytest.approx(np.log(96))
+    shown = settings.dump(config)
+    assert "threshold = 8.0" in shown and "[reference]" in shown and 'name = "converges"' in shown
+
+
+@pytest.mark.parametrize(
+    "toml, problem",
+    [
+        ("metrik = 'loss'", "unknown key 'metrik'"),
+        ("vocab_size = 'big'", "vocab_size must be int"),
+        ("fail_on = 'sometimes'", "severity must be fail, warn or info"),
+        ("ignore = ['nonsense']", "unknown check 'nonsense'"),
+        ("[checks.spike]\nthreshold = 'high'", "checks.spike.threshold must be float"),
+        ("[checks.spike]\nthreshhold = 3", "unknown key checks.spike.threshhold"),
+        ("[checks.wobble]\nenabled = true", "unknown check [checks.wobble]"),
+        ("[[rules]]\nat_step = 3", "at_step and loss_below go together"),
+        ("[[rules]]\nlimit = 3", "unknown key 'limit'"),
+        ("[reference]\ntolerance = 0.1", "reference needs run"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
+def test_bad_configuration_names_the_key_and_the_file(tmp_path, toml, problem):
+    path = tmp_path / "losstest.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=re.escape(problem)) as error:
+        settings.load(path)
+    assert str(path) in str(error.value)
+    result = runner.invoke(app, ["analyze", str(ROOT / "sample_logs/healthy.jsonl"), "--config", str(path)])
+    assert result.exit_code == 2 and problem.split("'")[0] in result.stderr and "Traceback" not in result.output
+
+
+def _rules_config(tmp_path, text):
+    path = tmp_path / "losstest.toml"
+    path.write_text(text)
+    return settings.load(path)
+
+
+def test_rules_that_pass_and_rules_that_fail(tmp_path):
+    run = ROOT / "sample_logs/healthy.jsonl"  # final loss ~1.5, val min 1.80
+    ok = _rules_config(tmp_path, "[[rules]]\nfinal_loss_below = 2.0\n[[rules]]\nat_step = 400\nloss_below = 2.5\n"
+                                 "[[rules]]\nmin_val_loss_below = 1.9\n")  # fmt: skip
+    assert losstest.analyze(run, ok).runs[0].verdict == "pass"
+    bad = _rules_config(tmp_path, "[[rules]]\nfinal_loss_below = 1.0\n[[rules]]\nat_step = 400\nloss_below = 1.0\n"
+                                  "[[rules]]\nmin_val_loss_below = 1.0\n[[rules]]\nat_step = 99999\nloss_below = 9\n")  # fmt: skip
+    found = [f for f in losstest.analyze(run, bad).runs[0].findings if f.kind == "rule"]
+    assert len(found) == 4 and all(f.severity == "fail" for f in found)
+    assert found[0].evidence["limit"] == 1.0 and "no loss at step 99999" in found[-1].message
+
+
+def test_reference_run_within_and_outside_tolerance(tmp_path):
+    loss = healthy_curve(1000, 0.02)
+    steps = np.arange(1000)
+    write = lambda name, y, every=1: (tmp_path / name).write_text(  # noqa: E731
+        "".join(json.dumps({"step": int(s), "loss": float(v)}) + "\n" for s, v in zip(steps[::every], y[::every]))
+    )
+    write("reference.jsonl", loss)
+    write("same.jsonl", loss * 1.02, every=5)  # 2 % worse, logged every 5th step
+    worse = loss.copy()
+    worse[600:] *= 1.2
+    write("worse.jsonl", worse)
+    config = _rules_config(tmp_path, '[reference]\nrun = "reference.jsonl"\ntolerance = 0.05\nafter_step = 50\n')
+    assert losstest.analyze(tmp_path / "same.jsonl", config).runs[0].verdict == "pass"
+    (finding,) = [f for f in losstest.analyze(tmp_path / "worse.jsonl", config).runs[0].findings
+                  if f.kind == "regression"]  # fmt: skip
+    assert 590 <= finding.start_step <= 620 and finding.evidence["worst_excess"] == pytest.approx(0.2, abs=0.05)
+    missing = _rules_config(tmp_path, '[reference]\nrun = "nope.jsonl"\n')
+    with pytest.raises(ConfigError, match="reference run"):
+        losstest.analyze(tmp_path / "same.jsonl", missing)
+
+
+def test_config_show_prints_the_effective_configuration(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "losstest.toml").write_text("[checks.spike]\nthreshold = 9.5\n")
+    result = runner.invoke(app, ["config", "--show"])
+    assert result.exit_code == 0 and "threshold = 9.5" in result.stdout and "losstest.toml" in result.stdout
+
+
+def test_flags_override_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "losstest.toml").write_text('fail_on = "warn"\n')
+    spiky = str(ROOT / "sample_logs/spiky.jsonl")
+    assert runner.invoke(app, ["analyze", spiky]).exit_code == 1
+    assert runner.invoke(app, ["analyze", spiky, "--fail-on", "fail"]).exit_code == 0
+    assert runner.invoke(app, ["analyze", spiky, "--ignore", "spike"]).exit_code == 0
