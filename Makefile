@@ -20,8 +20,8 @@ test: $(BIN)/losstest
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/losstest
-	$(BIN)/ruff check losstest tests bench
-	$(BIN)/ruff format --check losstest tests bench
+	$(BIN)/ruff check losstest tests bench docs
+	$(BIN)/ruff format --check losstest tests bench docs
 
 bench: $(BIN)/losstest
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -49,7 +49,12 @@ def jsonl_file(n: int) -> Path:
         loss = curve(n)
         with path.open("w") as f:
             for i in range(n):
-                f.write(json.dumps({"step": i, "loss": loss[i], "lr": 3e-4, "grad_norm": 1.0 + i % 7 / 10}) + "\n")
+                f.write(
+                    json.dumps(
+                        {"step": i, "loss": loss[i], "lr": 3e-4, "grad_norm": 1.0 + i % 7 / 10}
+                    )
+                    + "\n"
+                )
                 if i % 100 == 0:
                     f.write(json.dumps({"step": i, "val_loss": loss[i] + 0.05}) + "\n")
     return path
@@ -63,7 +68,10 @@ def csv_file(n: int) -> Path:
         with path.open("w") as f:
             f.write("step,loss,lr,grad_norm,val_loss\n")
             for i in range(n):
-                f.write(f"{i},{loss[i]!r},0.0003,{1.0 + i % 7 / 10},{'' if np.isnan(val[i]) else repr(val[i])}\n")
+                f.write(
+                    f"{i},{loss[i]!r},0.0003,{1.0 + i % 7 / 10},"
+                    f"{'' if np.isnan(val[i]) else repr(val[i])}\n"
+                )
     return path
 
 
@@ -78,17 +86,34 @@ def event_file(n: int) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         loss = curve(n)
         with path.open("wb") as f:
+
             def record(b: bytes) -> None:
                 head = struct.pack("<Q", len(b))
-                f.write(head + struct.pack("<I", masked_crc(head)) + b + struct.pack("<I", masked_crc(b)))
+                f.write(
+                    head
+                    + struct.pack("<I", masked_crc(head))
+                    + b
+                    + struct.pack("<I", masked_crc(b))
+                )
 
-            record(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString())
+            record(
+                event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString()
+            )
             for i in range(n):
-                values = [("loss", loss[i]), ("lr", 3e-4), ("grad_norm", 1 + i % 7 / 10), ("tokens", i * 512.0)]
+                values = [
+                    ("loss", loss[i]),
+                    ("lr", 3e-4),
+                    ("grad_norm", 1 + i % 7 / 10),
+                    ("tokens", i * 512.0),
+                ]
                 summary = summary_pb2.Summary(
                     value=[summary_pb2.Summary.Value(tag=t, simple_value=v) for t, v in values]
                 )
-                record(event_pb2.Event(wall_time=1.7e9 + i, step=i, summary=summary).SerializeToString())
+                record(
+                    event_pb2.Event(
+                        wall_time=1.7e9 + i, step=i, summary=summary
+                    ).SerializeToString()
+                )
     return folder
 
 
@@ -117,7 +142,10 @@ def bench_tensorboard(folder: Path) -> None:
     try:
         from tbparse import SummaryReader
     except ImportError:
-        print(f"----  TensorBoard: losstest {ours:.2f} s for {len(frame)} scalars; tbparse not installed")
+        print(
+            f"----  TensorBoard: losstest {ours:.2f} s for {len(frame)} scalars; "
+            "tbparse not installed"
+        )
         return
     start = time.perf_counter()
     reference = SummaryReader(str(folder)).scalars
@@ -143,7 +171,9 @@ def bench_analysis(n: int) -> None:
     report = losstest.analyze(frame)
     took = time.perf_counter() - start
     kinds = [f.kind for f in report.runs[0].findings]
-    verdict(f"analysis of {n:,} points", took < 5 and "spike" in kinds, f"{took:.2f} s; found {kinds}")
+    verdict(
+        f"analysis of {n:,} points", took < 5 and "spike" in kinds, f"{took:.2f} s; found {kinds}"
+    )
     from losstest.reporters.plot import save
 
     start = time.perf_counter()

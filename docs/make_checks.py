@@ -49,7 +49,9 @@ def page() -> str:
         parts.append(f"## {title}\n\n{_paragraphs(body)}\n")
         parts.append(f"Default severity: `{module.SEVERITY.value}`.\n")
         if kind in EXAMPLES:
-            parts.append(f"![{kind}](img/{kind}.png)\n\n*Example: `tests/data/{EXAMPLES[kind]}`.*\n")
+            parts.append(
+                f"![{kind}](img/{kind}.png)\n\n*Example: `tests/data/{EXAMPLES[kind]}`.*\n"
+            )
     return "\n".join(parts)
 
 

@@ -1,9 +1,9 @@
 """losstest: test the loss curves of machine-learning training runs.
 
-    import losstest
-    report = losstest.analyze("runs/")          # or a frame from losstest.load(...)
-    for run in report.runs:
-        print(run.run, run.verdict, [f.kind for f in run.findings])
+import losstest
+report = losstest.analyze("runs/")          # or a frame from losstest.load(...)
+for run in report.runs:
+    print(run.run, run.verdict, [f.kind for f in run.findings])
 """
 
 from __future__ import annotations

@@ -66,7 +66,9 @@ def _without_overlap(findings: list[Finding]) -> list[Finding]:
             if f.kind != "plateau"
             and not (f.kind == "divergence" and any(a <= f.start_step <= b for a, b in swings))
         ]  # fmt: skip
-    unstable = [(f.start_step, f.end_step) for f in findings if f.kind in ("divergence", "oscillation")]
+    unstable = [
+        (f.start_step, f.end_step) for f in findings if f.kind in ("divergence", "oscillation")
+    ]
     return [
         f for f in findings
         if f.kind != "spike" or not any(a <= f.start_step <= b for a, b in unstable)

@@ -22,7 +22,13 @@ app = typer.Typer(
     "plateaus, over- and underfitting.",
 )  # fmt: skip
 
-FORMATS = ("text", "json", "junit", "github", "markdown")  # reporters.REPORTERS, without importing it
+FORMATS = (
+    "text",
+    "json",
+    "junit",
+    "github",
+    "markdown",
+)  # reporters.REPORTERS, without importing it
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)
 FailOn = Enum("FailOn", {"fail": "fail", "warn": "warn"}, type=str)
 
@@ -94,7 +100,9 @@ def analyze(
     exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when runs fail.")] = False,
     report_to: Annotated[
         list[str] | None,
-        typer.Option("--report", help="Also write FORMAT=PATH, e.g. junit=report.xml (repeatable)."),
+        typer.Option(
+            "--report", help="Also write FORMAT=PATH, e.g. junit=report.xml (repeatable)."
+        ),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Also draw the runs, findings marked, into this PNG.")
@@ -108,7 +116,9 @@ def analyze(
     select: Annotated[
         list[str] | None, typer.Option(help="Run only these checks (repeatable).")
     ] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these checks (repeatable).")] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Skip these checks (repeatable).")
+    ] = None,
 ) -> None:
     """Test every run found under the paths; exit 0 (no run failed), 1 (a run failed) or 2."""
     from . import api
@@ -119,7 +129,9 @@ def analyze(
     try:
         extra = [_report_target(spec) for spec in report_to or []]
         if input_format is not None and input_format not in READERS:
-            raise LossTestError(f"unknown --input-format {input_format!r} (known: {', '.join(READERS)})")
+            raise LossTestError(
+                f"unknown --input-format {input_format!r} (known: {', '.join(READERS)})"
+            )
         base = settings.load(config)
         chosen = base.replace(
             metric=metric, val_metric=val_metric, step=step, vocab_size=vocab_size,
@@ -158,7 +170,9 @@ def _report_target(spec: str) -> tuple[str, Path]:
     """`junit=out/report.xml` → ("junit", Path("out/report.xml"))."""
     name, _, path = spec.partition("=")
     if name not in FORMATS or not path:
-        raise LossTestError(f"--report {spec!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}")
+        raise LossTestError(
+            f"--report {spec!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}"
+        )
     return name, Path(path)
 
 
@@ -214,7 +228,9 @@ def plot_command(
 
 @app.command("config")
 def config_command(
-    show: Annotated[bool, typer.Option("--show", help="Print the effective configuration.")] = False,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the effective configuration.")
+    ] = False,
     config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
 ) -> None:
     """Show the configuration in effect here (file found upward, or the defaults)."""

@@ -155,7 +155,9 @@ def find_file(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         for name in FILE_NAMES:
             path = folder / name
-            if path.is_file() and (name != "pyproject.toml" or b"[tool.losstest" in path.read_bytes()):
+            if path.is_file() and (
+                name != "pyproject.toml" or b"[tool.losstest" in path.read_bytes()
+            ):
                 return path
     return None
 
@@ -192,7 +194,13 @@ def dump(config: Config) -> str:
     lines = [f"# from {config.source or 'the defaults'}"]
     for key in ("metric", "val_metric", "step", "vocab_size", "num_classes", "target"):
         value = getattr(config, key)
-        lines.append(f"{key} = {_toml(value)}" if value is not None else f"# {key} = (found automatically)" if key in ("metric", "val_metric", "step") else f"# {key} = (not set)")
+        lines.append(
+            f"{key} = {_toml(value)}"
+            if value is not None
+            else f"# {key} = (found automatically)"
+            if key in ("metric", "val_metric", "step")
+            else f"# {key} = (not set)"
+        )
     lines.append(f"fail_on = {_toml(config.fail_on)}")
     if config.select is not None:
         lines.append(f"select = {_toml(config.select)}")

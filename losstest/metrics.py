@@ -6,7 +6,18 @@ import re
 from collections.abc import Mapping
 
 VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "tel", "heldout"}
-TRAIN_WORDS = {"train", "training", "step", "batch", "epoch", "lm", "total", "avg", "mean", "running"}
+TRAIN_WORDS = {
+    "train",
+    "training",
+    "step",
+    "batch",
+    "epoch",
+    "lm",
+    "total",
+    "avg",
+    "mean",
+    "running",
+}
 LOSS_WORDS = {"loss", "trl", "tel", "nll"}
 PERPLEXITY_WORDS = {"ppl", "perplexity"}  # exp(loss): a loss when nothing else is logged
 # Words that make a "loss" column something else: a loss scale, a weight, a part of the loss.
@@ -57,5 +68,7 @@ SIDE_METRICS = {"lr": _is_lr, "grad_norm": _is_grad_norm}
 
 def find(counts: Mapping[str, int], what: str) -> str | None:
     """The learning rate (`lr`) or gradient norm (`grad_norm`) by name; the most logged wins."""
-    matches = [(n, -len(name), name) for name, n in counts.items() if SIDE_METRICS[what](set(words(name)))]
+    matches = [
+        (n, -len(name), name) for name, n in counts.items() if SIDE_METRICS[what](set(words(name)))
+    ]
     return max(matches)[2] if matches else None

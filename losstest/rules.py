@@ -69,7 +69,9 @@ def _checked(table: Any, keys: Mapping[str, type], where: str) -> dict[str, Any]
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ConfigError(f"{where}: {key} must be {kind.__name__}, not {type(value).__name__}")
-        out[key] = Severity(value) if key == "severity" and value in ("fail", "warn", "info") else value
+        out[key] = (
+            Severity(value) if key == "severity" and value in ("fail", "warn", "info") else value
+        )
         if key == "severity" and not isinstance(out[key], Severity):
             raise ConfigError(f"{where}: severity must be fail, warn or info, not {value!r}")
     return out
@@ -92,7 +94,7 @@ def parse_rules(tables: Any, where: str) -> tuple[Rule, ...]:
 def parse_reference(table: Any, where: str) -> Reference:
     values = _checked(table, REFERENCE_KEYS, f"{where}: reference")
     if "run" not in values:
-        raise ConfigError(f"{where}: reference needs run = \"path of a known-good log\"")
+        raise ConfigError(f'{where}: reference needs run = "path of a known-good log"')
     return Reference(**values)
 
 
@@ -125,7 +127,8 @@ def check_rules(curves: RunCurves, rules: tuple[Rule, ...]) -> list[Finding]:
                     "rule", rule.severity, train.metric, first, last,
                     f"{rule.name}: final {train.metric} {num(level)} is not below "
                     f"{num(rule.final_loss_below)}",
-                    {"rule": rule.name, "final_loss": rounded(level), "limit": rule.final_loss_below},
+                    {"rule": rule.name, "final_loss": rounded(level),
+                     "limit": rule.final_loss_below},
                 ))  # fmt: skip
         if rule.at_step is not None and rule.loss_below is not None:
             level = _level_at(train, rule.at_step)
@@ -139,10 +142,15 @@ def check_rules(curves: RunCurves, rules: tuple[Rule, ...]) -> list[Finding]:
             if message:
                 found.append(Finding(
                     "rule", rule.severity, train.metric, rule.at_step, rule.at_step, message,
-                    {"rule": rule.name, "at_step": rule.at_step, "loss": level, "limit": rule.loss_below},
+                    {"rule": rule.name, "at_step": rule.at_step, "loss": level,
+                     "limit": rule.loss_below},
                 ))  # fmt: skip
         if rule.min_val_loss_below is not None:
-            best = float(np.min(val.value[val.finite])) if val is not None and val.finite.any() else None
+            best = (
+                float(np.min(val.value[val.finite]))
+                if val is not None and val.finite.any()
+                else None
+            )
             if best is None or not best < rule.min_val_loss_below:
                 metric = val.metric if val is not None else "validation loss"
                 what = "was never logged" if best is None else f"was at best {num(best)}"

@@ -90,7 +90,7 @@ def blocks(step: np.ndarray, z: np.ndarray, max_points: int) -> Blocks:
     arg = np.argmax(head, axis=1)
     peak = head[np.arange(len(head)), arg]
     peak_step = step[:usable].reshape(-1, size)[np.arange(len(head)), arg]
-    centre = step[: usable : size] + (step[size - 1 : usable : size] - step[: usable : size]) // 2
+    centre = step[:usable:size] + (step[size - 1 : usable : size] - step[:usable:size]) // 2
     if len(tail):
         last = np.concatenate([head[-1], tail])
         median[-1] = np.median(last)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,10 @@ def test_junit_parses_with_a_real_junit_parser(shared_report, tmp_path):
     assert len(suites) == 6
     diverged = suites["losstest: diverged"]
     results = {case.name: case.result for case in diverged}
-    assert isinstance(results["divergence"][0], Failure) and results["healthy" if False else "nan"] == []
+    assert (
+        isinstance(results["divergence"][0], Failure)
+        and results["healthy" if False else "nan"] == []
+    )
     assert suites["losstest: healthy"].failures == 0
     warn = RenderOptions(fail_on=losstest.Severity.WARN)
     path.write_text(REPORTERS["junit"](shared_report, warn))
@@ -60,7 +63,10 @@ def test_junit_parses_with_a_real_junit_parser(shared_report, tmp_path):
 
 def test_junit_lists_unreadable_files_as_errors(tmp_path, write):
     write("logs/bad.jsonl", '{"step": 1, "loss": 2}\n{oops\n{"step": 3, "loss": 1}\n')
-    write("logs/good.jsonl", "".join(json.dumps({"step": i, "loss": 3 - i / 100}) + "\n" for i in range(100)))
+    write(
+        "logs/good.jsonl",
+        "".join(json.dumps({"step": i, "loss": 3 - i / 100}) + "\n" for i in range(100)),
+    )
     out = tmp_path / "r.xml"
     result = runner.invoke(app, ["analyze", str(tmp_path / "logs"), "-f", "junit", "-o", str(out)])
     assert result.exit_code == 0
@@ -73,7 +79,12 @@ def test_github_annotations_and_step_summary(shared_report, tmp_path, monkeypatc
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     out = REPORTERS["github"](shared_report, RenderOptions())
     lines = out.splitlines()
-    assert any(line.startswith("::error file=sample_logs/diverged.jsonl,title=losstest divergence (diverged)::") for line in lines)
+    assert any(
+        line.startswith(
+            "::error file=sample_logs/diverged.jsonl,title=losstest divergence (diverged)::"
+        )
+        for line in lines
+    )
     assert any(line.startswith("::warning ") and "spike" in line for line in lines)
     assert "| run | verdict |" in summary.read_text()
 
@@ -140,7 +151,9 @@ severity = "fail"
 
 
 def test_config_with_every_key_is_read_from_pyproject(tmp_path):
-    (tmp_path / "pyproject.toml").write_text(FULL_CONFIG.replace("sample_logs/", str(ROOT / "sample_logs") + "/"))
+    (tmp_path / "pyproject.toml").write_text(
+        FULL_CONFIG.replace("sample_logs/", str(ROOT / "sample_logs") + "/")
+    )
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
     config = settings.load(start=nested)
@@ -175,8 +188,14 @@ def test_bad_configuration_names_the_key_and_the_file(tmp_path, toml, problem):
     with pytest.raises(ConfigError, match=re.escape(problem)) as error:
         settings.load(path)
     assert str(path) in str(error.value)
-    result = runner.invoke(app, ["analyze", str(ROOT / "sample_logs/healthy.jsonl"), "--config", str(path)])
-    assert result.exit_code == 2 and problem.split("'")[0] in result.stderr and "Traceback" not in result.output
+    result = runner.invoke(
+        app, ["analyze", str(ROOT / "sample_logs/healthy.jsonl"), "--config", str(path)]
+    )
+    assert (
+        result.exit_code == 2
+        and problem.split("'")[0] in result.stderr
+        and "Traceback" not in result.output
+    )
 
 
 def _rules_config(tmp_path, text):
@@ -201,18 +220,25 @@ def test_reference_run_within_and_outside_tolerance(tmp_path):
     loss = healthy_curve(1000, 0.02)
     steps = np.arange(1000)
     write = lambda name, y, every=1: (tmp_path / name).write_text(  # noqa: E731
-        "".join(json.dumps({"step": int(s), "loss": float(v)}) + "\n" for s, v in zip(steps[::every], y[::every]))
+        "".join(
+            json.dumps({"step": int(s), "loss": float(v)}) + "\n"
+            for s, v in zip(steps[::every], y[::every], strict=False)
+        )
     )
     write("reference.jsonl", loss)
     write("same.jsonl", loss * 1.02, every=5)  # 2 % worse, logged every 5th step
     worse = loss.copy()
     worse[600:] *= 1.2
     write("worse.jsonl", worse)
-    config = _rules_config(tmp_path, '[reference]\nrun = "reference.jsonl"\ntolerance = 0.05\nafter_step = 50\n')
+    config = _rules_config(
+        tmp_path, '[reference]\nrun = "reference.jsonl"\ntolerance = 0.05\nafter_step = 50\n'
+    )
     assert losstest.analyze(tmp_path / "same.jsonl", config).runs[0].verdict == "pass"
     (finding,) = [f for f in losstest.analyze(tmp_path / "worse.jsonl", config).runs[0].findings
                   if f.kind == "regression"]  # fmt: skip
-    assert 590 <= finding.start_step <= 620 and finding.evidence["worst_excess"] == pytest.approx(0.2, abs=0.05)
+    assert 590 <= finding.start_step <= 620 and finding.evidence["worst_excess"] == pytest.approx(
+        0.2, abs=0.05
+    )
     missing = _rules_config(tmp_path, '[reference]\nrun = "nope.jsonl"\n')
     with pytest.raises(ConfigError, match="reference run"):
         losstest.analyze(tmp_path / "same.jsonl", missing)
@@ -222,7 +248,11 @@ def test_config_show_prints_the_effective_configuration(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "losstest.toml").write_text("[checks.spike]\nthreshold = 9.5\n")
     result = runner.invoke(app, ["config", "--show"])
-    assert result.exit_code == 0 and "threshold = 9.5" in result.stdout and "losstest.toml" in result.stdout
+    assert (
+        result.exit_code == 0
+        and "threshold = 9.5" in result.stdout
+        and "losstest.toml" in result.stdout
+    )
 
 
 def test_flags_override_the_file(tmp_path, monkeypatch):

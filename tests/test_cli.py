@@ -20,7 +20,10 @@ runner = CliRunner()
 
 def jsonl(values, steps=None) -> str:
     steps = range(len(values)) if steps is None else steps
-    return "".join(json.dumps({"step": int(s), "loss": float(v)}) + "\n" for s, v in zip(steps, values))
+    return "".join(
+        json.dumps({"step": int(s), "loss": float(v)}) + "\n"
+        for s, v in zip(steps, values, strict=False)
+    )
 
 
 @pytest.fixture
@@ -92,13 +95,29 @@ def test_json_report_follows_the_schema(healthy, diverged, tmp_path):
     report = json.loads(out.read_text())
     assert report["schema"] == "losstest/report/v1"
     run = report["runs"][1]
-    assert set(run) == {"source", "run", "verdict", "metric", "val_metric", "steps", "last_step",
-                        "summary", "findings"}
+    assert set(run) == {
+        "source",
+        "run",
+        "verdict",
+        "metric",
+        "val_metric",
+        "steps",
+        "last_step",
+        "summary",
+        "findings",
+    }
     assert run["run"] == "lr1e-2" and run["verdict"] == "fail" and run["steps"] == 500
     assert set(run["summary"]) == {"first", "last", "min", "min_step"}
     finding = run["findings"][0]
-    assert set(finding) == {"kind", "severity", "metric", "start_step", "end_step", "message",
-                            "evidence"}
+    assert set(finding) == {
+        "kind",
+        "severity",
+        "metric",
+        "start_step",
+        "end_step",
+        "message",
+        "evidence",
+    }
     assert finding["kind"] == "divergence" and finding["severity"] == "fail"
 
 
@@ -118,7 +137,9 @@ def test_stdin_gzip_and_partial_last_line(write):
 
 
 def test_metric_options_and_unknown_metric(write):
-    path = write("m.csv", "it,objective,heldout\n" + "".join(f"{i},{3 - i / 100},{3}\n" for i in range(100)))
+    path = write(
+        "m.csv", "it,objective,heldout\n" + "".join(f"{i},{3 - i / 100},{3}\n" for i in range(100))
+    )
     result = invoke("analyze", path, "--metric", "objective", "--step", "it", "-f", "json")
     run = json.loads(result.stdout)["runs"][0]
     assert run["metric"] == "objective" and run["last_step"] == 99
@@ -145,7 +166,9 @@ def test_text_report_is_plain_and_fits_80_columns(healthy, diverged):
 
 
 def test_python_dash_m_and_version(healthy):
-    result = subprocess.run([sys.executable, "-m", "losstest", "--version"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "losstest", "--version"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stdout.startswith("losstest ")
 
 

@@ -128,7 +128,11 @@ def test_a_spike_at_the_last_point_has_not_recovered():
 
 def test_oscillation_of_the_level():
     t = np.arange(2000)
-    loss = 3.0 * np.exp(0.5 * np.sin(2 * np.pi * t / 250)) * np.exp(0.05 * np.random.default_rng(0).standard_normal(2000))
+    loss = (
+        3.0
+        * np.exp(0.5 * np.sin(2 * np.pi * t / 250))
+        * np.exp(0.05 * np.random.default_rng(0).standard_normal(2000))
+    )
     (finding,) = [f for f in report(loss).findings if f.kind == "oscillation"]
     assert finding.evidence["swings"] >= 5
     assert 200 <= finding.evidence["period_steps"] <= 300

@@ -26,11 +26,17 @@ def test_every_kind_of_mark_is_drawn():
     fig = figure(spiky)
     triangles = [c for c in fig.axes[0].collections if len(c.get_offsets()) == 1]
     assert len(triangles) >= 3  # one marker per spike (and the best validation star)
-    assert {"divergence (fail)"} <= labels(figure(losstest.analyze(DATA / "realruns/late_divergence.jsonl").runs))
+    assert {"divergence (fail)"} <= labels(
+        figure(losstest.analyze(DATA / "realruns/late_divergence.jsonl").runs)
+    )
     nan = labels(figure(losstest.analyze(DATA / "realruns/nan.jsonl").runs))
     assert {"NaN / inf", "first NaN / inf"} <= nan
-    over = labels(figure(losstest.analyze(DATA / "corpus/whisper-large-v2-ja/trainer_state.json").runs))
-    assert "overfitting (fail)" in over and any(label.startswith("best eval_loss") for label in over)
+    over = labels(
+        figure(losstest.analyze(DATA / "corpus/whisper-large-v2-ja/trainer_state.json").runs)
+    )
+    assert "overfitting (fail)" in over and any(
+        label.startswith("best eval_loss") for label in over
+    )
     plateau = labels(figure(losstest.analyze(DATA / "realruns/plateau.jsonl").runs))
     assert "plateau (fail)" in plateau
     restart = labels(figure(losstest.analyze(DATA / "realruns/resumed.jsonl").runs))

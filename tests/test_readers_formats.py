@@ -90,7 +90,9 @@ def test_tensorboard_scalar_tensors_as_tf2_writes_them(tmp_path):
 
     writer = EventFileWriter(str(tmp_path / "run"))
     for step, loss in enumerate([3.0, 2.5, 2.0]):
-        value = summary_pb2.Summary.Value(tag="epoch_loss", tensor=tensor_util.make_tensor_proto(loss))
+        value = summary_pb2.Summary.Value(
+            tag="epoch_loss", tensor=tensor_util.make_tensor_proto(loss)
+        )
         value.metadata.plugin_data.plugin_name = "scalars"
         image = summary_pb2.Summary.Value(tag="sample", image=summary_pb2.Summary.Image(height=1))
         summary = summary_pb2.Summary(value=[value, image])
@@ -114,7 +116,9 @@ def test_tensorboard_restart_is_kept_in_write_order(tmp_path):
 
 
 def test_tensorboard_truncated_file_reads_what_is_intact(tmp_path):
-    data = (CORPUS / "keras-2017-mnist/events.out.tfevents.1487804655.achal-Inspiron-7559").read_bytes()
+    data = (
+        CORPUS / "keras-2017-mnist/events.out.tfevents.1487804655.achal-Inspiron-7559"
+    ).read_bytes()
     cut = tmp_path / "events.out.tfevents.1.cut"
     cut.write_bytes(data[: len(data) - 50])
     warnings = []
@@ -139,17 +143,21 @@ def test_hf_trainer_state_leaves_out_the_summary_row():
     frame = losstest.load(CORPUS / "whisper-large-v2-ja/trainer_state.json")
     steps, loss = values(frame, "loss")
     assert len(steps) == 200 and steps[-1] == 5000
-    assert values(frame, "eval_loss")[1] == pytest.approx([0.321, 0.359, 0.394, 0.412, 0.42], abs=1e-3)
+    assert values(frame, "eval_loss")[1] == pytest.approx(
+        [0.321, 0.359, 0.394, 0.412, 0.42], abs=1e-3
+    )
     assert "train_runtime" not in frame["metric"].cat.categories
     assert "epoch" in frame.columns
 
 
 def test_hf_trainer_nan_grad_norm_is_reported(write):
-    state = {"log_history": [
-        {"step": 10, "epoch": 0.1, "loss": 2.0, "grad_norm": float("nan")},
-        {"step": 20, "epoch": 0.2, "loss": 1.9, "grad_norm": 1.0},
-        {"step": 20, "epoch": 0.2, "eval_valid_loss": 2.1},
-    ]}
+    state = {
+        "log_history": [
+            {"step": 10, "epoch": 0.1, "loss": 2.0, "grad_norm": float("nan")},
+            {"step": 20, "epoch": 0.2, "loss": 1.9, "grad_norm": 1.0},
+            {"step": 20, "epoch": 0.2, "eval_valid_loss": 2.1},
+        ]
+    }
     path = write("trainer_state.json", json.dumps(state))
     warnings = []
     report = losstest.analyze(path, on_error=lambda e: None, on_warning=warnings.append)
@@ -220,7 +228,13 @@ def test_mlflow_file_store(tmp_path):
     [
         ("modded-nanogpt/f66d43d7-e449-4029-8adf-e8537bab49ea.log", "trl", "tel", 9536, 76),
         ("modded-nanogpt/main.log", "trl", "tel", 19560, 80),
-        ("modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt", "train_loss", "val_loss", 20344, 164),
+        (
+            "modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt",
+            "train_loss",
+            "val_loss",
+            20344,
+            164,
+        ),
         ("modded-nanogpt/2a5d5cde-db5f-4aab-a4a8-cc8e183ea671.txt", None, "val_loss", 0, 9),
     ],
 )
@@ -235,7 +249,13 @@ def test_llmc_and_modded_nanogpt_dialects(path, train, val, n_train, n_val):
 
 def test_deepspeed_noise_lines_are_not_data():
     frame = losstest.load(CORPUS / "deepspeed-examples/dschat_step3_rlhf")
-    assert set(frame["metric"].cat.categories) == {"epoch", "ppo_ep", "act_loss", "cri_loss", "unsuper_loss"} - {"epoch"}
+    assert set(frame["metric"].cat.categories) == {
+        "epoch",
+        "ppo_ep",
+        "act_loss",
+        "cri_loss",
+        "unsuper_loss",
+    } - {"epoch"}
     assert len(values(frame, "act_loss")[0]) == 477
     sft = losstest.load(CORPUS / "deepspeed-examples/dschat_step1_sft")
     assert list(sft["metric"].cat.categories) == ["ppl"] and len(sft) == 17
@@ -249,16 +269,34 @@ def test_crashed_run_without_metrics_is_an_input_error():
 @pytest.mark.parametrize(
     "text, metric, steps, last",
     [
-        ("iter 0: loss 4.2345, time 10ms\niter 10: loss 3.1000, time 9ms\n"
-         "step 10: train loss 3.0, val loss 3.2\n", "loss", [0, 10], 3.1),
-        ("| epoch   1 |   200/ 2983 batches | lr 20.00 | ms/batch 10.5 | loss  7.63 | ppl  2063.3\n"
-         "| epoch   2 |   200/ 2983 batches | lr 20.00 | ms/batch 10.5 | loss   nan | ppl   nan\n",
-         "loss", [200, 3183], math.nan),
-        ("{'loss': 2.3, 'learning_rate': 5e-05, 'epoch': 0.1}\n"
-         "{'loss': 2.1, 'learning_rate': 4e-05, 'epoch': 0.2}\n"
-         "{'eval_loss': 2.2, 'eval_runtime': 3.1, 'epoch': 0.2}\n", "loss", [0, 1], 2.1),
-        ("[INFO] step 10 loss=2.3 lr=1e-4\nloss_scale ........ 0\n[INFO] step 20 loss=2.1 lr=1e-4\n",
-         "loss", [10, 20], 2.1),
+        (
+            "iter 0: loss 4.2345, time 10ms\niter 10: loss 3.1000, time 9ms\n"
+            "step 10: train loss 3.0, val loss 3.2\n",
+            "loss",
+            [0, 10],
+            3.1,
+        ),
+        (
+            "| epoch   1 |   200/ 2983 batches | lr 20.00 | ms/batch 10.5 | loss  7.63 | ppl  2063.3\n"
+            "| epoch   2 |   200/ 2983 batches | lr 20.00 | ms/batch 10.5 | loss   nan | ppl   nan\n",
+            "loss",
+            [200, 3183],
+            math.nan,
+        ),
+        (
+            "{'loss': 2.3, 'learning_rate': 5e-05, 'epoch': 0.1}\n"
+            "{'loss': 2.1, 'learning_rate': 4e-05, 'epoch': 0.2}\n"
+            "{'eval_loss': 2.2, 'eval_runtime': 3.1, 'epoch': 0.2}\n",
+            "loss",
+            [0, 1],
+            2.1,
+        ),
+        (
+            "[INFO] step 10 loss=2.3 lr=1e-4\nloss_scale ........ 0\n[INFO] step 20 loss=2.1 lr=1e-4\n",
+            "loss",
+            [10, 20],
+            2.1,
+        ),
     ],
 )
 def test_text_dialects(write, text, metric, steps, last):
@@ -269,8 +307,13 @@ def test_text_dialects(write, text, metric, steps, last):
 
 
 def test_text_pattern_option_and_partial_last_line(write):
-    path = write("out.txt", "epoch=1 batch=5 objective=3.2\nepoch=1 batch=6 objective=3.1\nepoch=1 batch=7 obj")
-    frame = losstest.load(path, ReadOptions(pattern=r"batch=(?P<step>\d+) objective=(?P<objective>\S+)"))
+    path = write(
+        "out.txt",
+        "epoch=1 batch=5 objective=3.2\nepoch=1 batch=6 objective=3.1\nepoch=1 batch=7 obj",
+    )
+    frame = losstest.load(
+        path, ReadOptions(pattern=r"batch=(?P<step>\d+) objective=(?P<objective>\S+)")
+    )
     assert values(frame, "objective")[0].tolist() == [5, 6]
     with pytest.raises(InputError, match="named group `step`"):
         losstest.load(path, ReadOptions(pattern=r"objective=(?P<objective>\S+)"))
@@ -286,8 +329,12 @@ def test_unknown_input_format_and_forced_format(write):
 def test_directory_of_mixed_formats_is_one_report_entry_per_run():
     report = losstest.analyze(CORPUS, on_error=lambda e: None)
     names = {r.run for r in report.runs}
-    assert {"dl-fundamentals/6.5-part2-cli-simple/version_2", "keras-2017-mnist", "wandb",
-            "whisper-large-v2-ja"} <= names
+    assert {
+        "dl-fundamentals/6.5-part2-cli-simple/version_2",
+        "keras-2017-mnist",
+        "wandb",
+        "whisper-large-v2-ja",
+    } <= names
     assert len(report.runs) == 21
     assert len(report.problems) == 1  # the LFS pointer; a walk skips files with no metrics
     assert "Git LFS pointer" in report.problems[-1].message

@@ -37,7 +37,9 @@ def test_jsonl_nan_tokens_eval_rows_and_sparse_keys(write):
 
 
 def test_jsonl_partial_last_line_is_ignored_but_a_complete_one_kept(write):
-    partial = write("a.jsonl", '{"step": 1, "loss": 2.5}\n{"step": 2, "loss": 2.4}\n{"step": 3, "lo')
+    partial = write(
+        "a.jsonl", '{"step": 1, "loss": 2.5}\n{"step": 2, "loss": 2.4}\n{"step": 3, "lo'
+    )
     assert curve(losstest.load(partial), "loss")[0] == [1, 2]
     complete = write("b.jsonl", '{"step": 1, "loss": 2.5}\r\n{"step": 2, "loss": 2.4}')
     assert curve(losstest.load(complete), "loss")[0] == [1, 2]
@@ -60,7 +62,7 @@ def test_gzip_is_read_by_content(write):
 
 
 def test_csv_missing_cells_versus_nan_values(write):
-    path = write("m.csv", "step,loss,val_loss\n1,2.0,\n2,nan,NA\n3,\"1.5\",1.7\n4,inf,\n")
+    path = write("m.csv", 'step,loss,val_loss\n1,2.0,\n2,nan,NA\n3,"1.5",1.7\n4,inf,\n')
     frame = losstest.load(path)
     steps, values = curve(frame, "loss")
     assert steps == [1, 2, 3, 4] and math.isnan(values[1]) and values[3] == math.inf

@@ -88,7 +88,9 @@ def evaluate(names: list[str], method) -> dict:
             interval = int(np.median(np.diff(run.curves.train.step)))
             got = found.get("spike", [])
             spikes_total += len(label["spikes"])
-            spikes_found += sum(any(abs(g - s) <= 2 * interval for g in got) for s in label["spikes"])
+            spikes_found += sum(
+                any(abs(g - s) <= 2 * interval for g in got) for s in label["spikes"]
+            )
     return {
         "runs": len(names), "verdict_accuracy": right / len(names), "false_fails": false_fails,
         "tp": tp, "fp": fp, "fn": fn, "spikes": (spikes_found, spikes_total),
@@ -107,7 +109,11 @@ def show(title: str, ours_result: dict, base: dict) -> None:
             recall = f"{tp / (tp + fn):.2f}" if tp + fn else "  - "
             cells.append(f"P {precision} R {recall}")
         print(f"{kind:14}{cells[0]:>22}{cells[1]:>22}")
-    for key, fmt in (("verdict_accuracy", "{:.0%}"), ("false_fails", "{}"), ("onset_error", "{:.1%}")):
+    for key, fmt in (
+        ("verdict_accuracy", "{:.0%}"),
+        ("false_fails", "{}"),
+        ("onset_error", "{:.1%}"),
+    ):
         values = [fmt.format(r[key]) if r[key] is not None else "-" for r in (ours_result, base)]
         print(f"{key:14}{values[0]:>22}{values[1]:>22}")
     spikes = [f"{r['spikes'][0]}/{r['spikes'][1]}" for r in (ours_result, base)]

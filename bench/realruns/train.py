@@ -16,7 +16,7 @@ import inspect
 import json
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -58,8 +58,9 @@ REGIMES: dict[str, Regime] = {
     "late_divergence": Regime(lr_jump=(500, 100.0), clip=None, cosine=False),
     "spikes": Regime(bad_batches=(250, 420, 610), cosine=False, lr=2e-3),
     # SGD with momentum whose learning rate swings up to 30x too high every 100 steps
-    "oscillation": Regime(optimizer="sgd", momentum=0.9, lr=0.1, lr_cycle=(100, 30.0), warmup=0,
-                          cosine=False),
+    "oscillation": Regime(
+        optimizer="sgd", momentum=0.9, lr=0.1, lr_cycle=(100, 30.0), warmup=0, cosine=False
+    ),
     "plateau": Regime(lr=1e-7, warmup=0),
     "frozen": Regime(frozen=True),
     "overfitting": Regime(train_chars=3000, steps=1500, width=128, eval_every=25),
@@ -68,7 +69,12 @@ REGIMES: dict[str, Regime] = {
 
 
 def corpus() -> str:
-    import argparse as a, collections as c, dataclasses as d, inspect as i, json as j, pathlib as p
+    import argparse as a
+    import collections as c
+    import dataclasses as d
+    import inspect as i
+    import json as j
+    import pathlib as p
 
     return "".join(inspect.getsource(m) for m in (a, c, d, i, j, p))
 
@@ -88,7 +94,9 @@ class TinyGPT(nn.Module):
         return self.head(self.blocks(h, mask=self.mask, is_causal=True))
 
 
-def batches(data: torch.Tensor, size: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def batches(
+    data: torch.Tensor, size: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     start = torch.randint(0, len(data) - CONTEXT - 1, (size,), generator=gen)
     x = torch.stack([data[s : s + CONTEXT] for s in start])
     y = torch.stack([data[s + 1 : s + CONTEXT + 1] for s in start])
@@ -106,7 +114,7 @@ class Logger:
 
             self.tb = SummaryWriter(str(path))
         else:
-            self.file = open(path / f"metrics.{writer}", "w", newline="")
+            self.file = open(path / f"metrics.{writer}", "w", newline="")  # noqa: SIM115
             self.rows: list[dict] = []
 
     def log(self, record: dict) -> None:

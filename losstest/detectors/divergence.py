@@ -53,7 +53,9 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     drop = start_v - best_v
     fraction = (final_v - best_v) / drop if drop > 0 else math.inf
     # both levels are medians over a window: their difference must stand out of the noise
-    big = rise >= params.significance * math.sqrt(2) * shape.level_error(shape.window(params.window))
+    big = rise >= params.significance * math.sqrt(2) * shape.level_error(
+        shape.window(params.window)
+    )
     if shape.is_log:  # no ratio for a loss that crosses zero
         big = big and rise >= math.log(params.min_ratio)
     if not (big and fraction >= params.min_fraction):
@@ -69,10 +71,19 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     change = f" ({pct(final_v / best_v)})" if shape.is_log else ""
     return [
         Finding(
-            KIND, SEVERITY, curve.metric, onset_step, last_step,
+            KIND,
+            SEVERITY,
+            curve.metric,
+            onset_step,
+            last_step,
             f"{curve.metric} rose from {num(best_v)} at step {best_step} to {num(final_v)} "
             f"by step {last_step}{change} and did not recover",
-            {"best": rounded(best_v), "best_step": best_step, "last": rounded(final_v),
-             "onset_step": onset_step, "rise_fraction": rounded(fraction)},
+            {
+                "best": rounded(best_v),
+                "best_step": best_step,
+                "last": rounded(final_v),
+                "onset_step": onset_step,
+                "rise_fraction": rounded(fraction),
+            },
         )  # fmt: skip
     ]

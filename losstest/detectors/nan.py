@@ -38,9 +38,8 @@ def _check(curve: Curve) -> Finding | None:
     recovered = bool(curve.finite[last + 1 :].any())
     before = np.flatnonzero(curve.finite[:first])
     what = "NaN" if np.isnan(curve.value[first]) else num(curve.value[first])
-    tail = (
-        f"; {len(where)} of {len(curve)} values are not finite"
-        + (", but it came back" if recovered else "")
+    tail = f"; {len(where)} of {len(curve)} values are not finite" + (
+        ", but it came back" if recovered else ""
     )
     evidence = {
         "first_step": int(curve.step[first]),

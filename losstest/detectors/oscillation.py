@@ -65,10 +65,18 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     period = int(np.median(np.diff(peaks))) if len(peaks) > 1 else None
     return [
         Finding(
-            KIND, SEVERITY, curve.metric, start_step, end_step,
+            KIND,
+            SEVERITY,
+            curve.metric,
+            start_step,
+            end_step,
             f"{curve.metric} swung up and down {len(swing)} times between steps {start_step} "
             f"and {end_step} (typical swing {size})",
-            {"swings": int(len(swing)), "typical_swing": rounded(typical),
-             "log_space": shape.is_log, "period_steps": period},
+            {
+                "swings": int(len(swing)),
+                "typical_swing": rounded(typical),
+                "log_space": shape.is_log,
+                "period_steps": period,
+            },
         )  # fmt: skip
     ]

@@ -69,12 +69,21 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     change = f" ({pct(end_v / best_v)})" if v.is_log else ""
     return [
         Finding(
-            KIND, SEVERITY if clear else Severity.WARN, val.metric, best_step, last_step,
+            KIND,
+            SEVERITY if clear else Severity.WARN,
+            val.metric,
+            best_step,
+            last_step,
             f"{val.metric} rose from {num(best_v)} at step {best_step} to {num(end_v)} by step "
             f"{last_step}{change} while {train.metric} fell from {num(t.unscale(train_then))} "
             f"to {num(t.unscale(train_end))}",
-            {"best": rounded(best_v), "best_step": best_step, "last": rounded(end_v),
-             "evaluations_after_best": after, "train_at_best": rounded(t.unscale(train_then)),
-             "train_last": rounded(t.unscale(train_end))},
+            {
+                "best": rounded(best_v),
+                "best_step": best_step,
+                "last": rounded(end_v),
+                "evaluations_after_best": after,
+                "train_at_best": rounded(t.unscale(train_then)),
+                "train_last": rounded(t.unscale(train_end)),
+            },
         )  # fmt: skip
     ]

@@ -2,7 +2,8 @@
 never moved.
 
 What it detects: a run whose loss never fell by more than `min_improvement` (or than its noise
-can explain) from its starting level (a frozen model, a learning rate near zero, a broken gradient), or whose loss flat-lined
+can explain) from its starting level (a frozen model, a learning rate near zero, a broken
+gradient), or whose loss flat-lined
 — the very same value, to `flat_tolerance`, for the last `flat_fraction` of the run — after
 having moved (dead units, a NaN swallowed inside the model, a stalled data loader).
 Algorithm: starting level = median of the first `window` of the run, best = lowest point of the
@@ -52,11 +53,18 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if start - best < max(params.min_improvement, noise):
         return [
             Finding(
-                KIND, SEVERITY, curve.metric, first, last,
+                KIND,
+                SEVERITY,
+                curve.metric,
+                first,
+                last,
                 f"{curve.metric} never moved: {num(start_v)} at the start, at best {num(best_v)} "
                 f"over {len(shape.step)} steps",
-                {"start": rounded(start_v), "best": rounded(best_v),
-                 "improvement": rounded(start - best)},
+                {
+                    "start": rounded(start_v),
+                    "best": rounded(best_v),
+                    "improvement": rounded(start - best),
+                },
             )  # fmt: skip
         ]
     value = shape.value
@@ -67,7 +75,11 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         since = int(shape.step[flat_from])
         return [
             Finding(
-                KIND, SEVERITY, curve.metric, since, last,
+                KIND,
+                SEVERITY,
+                curve.metric,
+                since,
+                last,
                 f"{curve.metric} flat-lined at {num(final)} from step {since} on",
                 {"value": rounded(final), "since_step": since},
             )  # fmt: skip

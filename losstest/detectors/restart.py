@@ -27,7 +27,11 @@ class Params:
 def _check(curve: Curve) -> list[Finding]:
     found = [
         Finding(
-            KIND, SEVERITY, curve.metric, resumed, reached,
+            KIND,
+            SEVERITY,
+            curve.metric,
+            resumed,
+            reached,
             f"{curve.metric} steps went back from {reached} to {resumed} (a resumed run); "
             "the values written last are kept",
             {"from_step": reached, "to_step": resumed},
@@ -38,7 +42,11 @@ def _check(curve: Curve) -> list[Finding]:
         first, last = int(curve.step[0]), int(curve.step[-1])
         found.append(
             Finding(
-                KIND, SEVERITY, curve.metric, first, last,
+                KIND,
+                SEVERITY,
+                curve.metric,
+                first,
+                last,
                 f"{curve.metric} has {curve.duplicates} values logged again at a step already "
                 "logged; the values written last are kept",
                 {"duplicates": curve.duplicates},

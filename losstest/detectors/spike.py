@@ -65,7 +65,9 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     span = shape.unscale(float(trend.max())) - shape.unscale(float(trend.min()))
     level = np.exp(base) if shape.is_log else base
     peak_level = np.exp(b.peak) if shape.is_log else b.peak
-    tall &= (peak_level - level) * (1 if shape.is_log else shape.unscale(1.0)) >= params.min_share * span
+    tall &= (peak_level - level) * (
+        1 if shape.is_log else shape.unscale(1.0)
+    ) >= params.min_share * span
     starts, ends = runs_of(tall)
     # a spike jumps from the curve and comes back to it: not the first or last point
     short = (ends - starts + 1 <= params.max_width) & (starts > 0) & (ends < len(b.median) - 1)
@@ -81,12 +83,20 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         change = f" ({pct(peak / level)})" if shape.is_log else ""
         found.append(
             Finding(
-                KIND, SEVERITY, curve.metric, first, last,
+                KIND,
+                SEVERITY,
+                curve.metric,
+                first,
+                last,
                 f"{curve.metric} jumped to {num(peak)} at step {int(b.peak_step[at])} from a "
                 f"level of {num(level)}{change} and recovered",
-                {"peak": rounded(peak), "level": rounded(level), "peak_step": int(b.peak_step[at]),
-                 "sigmas": rounded(sigmas),
-                 "skip_steps": [max(int(steps[0]), first - margin), last + margin]},
+                {
+                    "peak": rounded(peak),
+                    "level": rounded(level),
+                    "peak_step": int(b.peak_step[at]),
+                    "sigmas": rounded(sigmas),
+                    "skip_steps": [max(int(steps[0]), first - margin), last + margin],
+                },
             )  # fmt: skip
         )
     return found

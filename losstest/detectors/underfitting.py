@@ -69,7 +69,9 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return found(
             SEVERITY,
             f"{curve.metric} fell only {fell:.0%} over the run, from {num(start)} to {num(final)}",
-            start=rounded(start), improvement=rounded(fell), basis="own improvement",
+            start=rounded(start),
+            improvement=rounded(fell),
+            basis="own improvement",
         )
     return []
 

@@ -18,7 +18,15 @@ from .source import LFS_POINTER, LFS_PROBLEM, Source, discover, run_name
 READERS = {
     module.NAME: module
     for module in (
-        tensorboard, mlflow, hf_trainer, megatron, keras_history, jsonl, text, wandb_csv, csv
+        tensorboard,
+        mlflow,
+        hf_trainer,
+        megatron,
+        keras_history,
+        jsonl,
+        text,
+        wandb_csv,
+        csv,
     )
 }
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
@@ -53,7 +61,9 @@ def read(source: Source, input_format: str | None = None) -> tuple[pd.DataFrame,
     if name is None:
         raise InputError(source.name, _why_unreadable(source))
     if name not in READERS:
-        raise InputError(source.name, f"unknown input format {name!r} (known: {', '.join(READERS)})")
+        raise InputError(
+            source.name, f"unknown input format {name!r} (known: {', '.join(READERS)})"
+        )
     try:
         frame = READERS[name].read(source)
     except InputError:

@@ -25,4 +25,3 @@ def number(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     return None
-

@@ -44,7 +44,9 @@ def complete_records(data: bytes, delimiter: str) -> bytes:
     if data.endswith((b"\n", b"\r")):
         return data
     cut = data.rfind(b"\n") + 1
-    header = next(csv.reader([data[: data.find(b"\n")].decode("utf-8", "replace")], delimiter=delimiter))
+    header = next(
+        csv.reader([data[: data.find(b"\n")].decode("utf-8", "replace")], delimiter=delimiter)
+    )
     last = next(csv.reader([data[cut:].decode("utf-8", "replace")], delimiter=delimiter), [])
     return data + b"\n" if len(last) == len(header) else data[:cut]
 

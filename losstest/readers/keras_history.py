@@ -36,5 +36,8 @@ def read(source: Source) -> pd.DataFrame:
     for key, values in series.items():
         numbers = [number(x) for x in values] + [None] * (length - len(values))
         present = np.array([x is not None for x in numbers])
-        columns[clean_name(key)] = (np.array([np.nan if x is None else x for x in numbers]), present)
+        columns[clean_name(key)] = (
+            np.array([np.nan if x is None else x for x in numbers]),
+            present,
+        )
     return from_columns(columns, step_name="epoch")

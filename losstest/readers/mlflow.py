@@ -26,7 +26,9 @@ def run_label(folder: Path) -> str:
     tag = folder / "tags" / "mlflow.runName"
     if tag.is_file():
         return tag.read_text().strip() or folder.name
-    match = re.search(r"^run_name:\s*['\"]?(.+?)['\"]?\s*$", (folder / "meta.yaml").read_text(), re.M)
+    match = re.search(
+        r"^run_name:\s*['\"]?(.+?)['\"]?\s*$", (folder / "meta.yaml").read_text(), re.M
+    )
     return match[1] if match else folder.name
 
 
@@ -49,7 +51,9 @@ def read(source: Source) -> pd.DataFrame:
         steps = table["step"].fillna(0).to_numpy(np.int64)
         frames.append(
             long_frame(
-                file.relative_to(root).as_posix(), steps, table["value"].to_numpy(),
+                file.relative_to(root).as_posix(),
+                steps,
+                table["value"].to_numpy(),
                 wall_time=table["time"].to_numpy() / 1000.0,
             )  # fmt: skip
         )

@@ -1,4 +1,4 @@
-"""What a reader reads: one file, one directory run, or standard input, found from the paths given."""
+"""What a reader reads: a file, a folder-shaped run or standard input, found from the paths."""
 
 from __future__ import annotations
 

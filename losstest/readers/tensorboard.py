@@ -67,7 +67,11 @@ def records(data: bytes) -> tuple[np.ndarray, np.ndarray, str | None]:
         damage = f"truncated record at byte {pos}"
     crc = google_crc32c.value
     head_crc = _mask(np.array([crc(data[p : p + 8]) for p in starts], dtype=np.uint64))
-    body_crc = _mask(np.array([crc(data[p + 12 : e]) for p, e in zip(starts, ends)], dtype=np.uint64))
+    body_crc = _mask(
+        np.array(
+            [crc(data[p + 12 : e]) for p, e in zip(starts, ends, strict=True)], dtype=np.uint64
+        )
+    )
     head, end = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
     buf = _padded(data)
     stored_head = _gather(buf, head + 8, 4).view("<u4").ravel()
@@ -180,7 +184,13 @@ def decode_standard(buf: np.ndarray, start: np.ndarray, end: np.ndarray):
         pos[events] = value_at + 5
         active = np.zeros(n, dtype=bool)
         active[events] = pos[events] < end[events]
-    return ok, summary | ~(has_step | (buf[np.minimum(start, len(buf) - 1)] == 0x09)), wall, step, slots
+    return (
+        ok,
+        summary | ~(has_step | (buf[np.minimum(start, len(buf) - 1)] == 0x09)),
+        wall,
+        step,
+        slots,
+    )
 
 
 def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
@@ -213,7 +223,12 @@ def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     for e in np.flatnonzero(~ok & maybe):  # any other layout: the protobuf classes
         wall[e], step[e], values = decode_protobuf(data[start[e] : end[e]])
         for slot, (tag, scalar) in enumerate(values):
-            add(np.array([e]), slot, np.array([names.setdefault(tag, len(names))]), np.array([scalar]))
+            add(
+                np.array([e]),
+                slot,
+                np.array([names.setdefault(tag, len(names))]),
+                np.array([scalar]),
+            )
     if not event_of:
         return empty(), 0, damage
     events_all = np.concatenate(event_of)
@@ -229,7 +244,11 @@ def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
 
 def read(source: Source) -> pd.DataFrame:
     files = source.files or ((source.path,) if source.path else ())
-    blobs = [(str(f), f.read_bytes()) for f in files] if source.files else [(source.name, source.data())]
+    blobs = (
+        [(str(f), f.read_bytes()) for f in files]
+        if source.files
+        else [(source.name, source.data())]
+    )
     frames, problems = [], []
     for name, data in blobs:
         if data.startswith(LFS_POINTER):

@@ -56,7 +56,9 @@ def _generic(match: re.Match) -> Record | None:
 
 
 def _hf_dict(match: re.Match) -> Record:
-    return {m[1]: float(m[2]) for m in re.finditer(rf"'(\w+)': ({NUMBER})(?=[,}}])", match[0], re.I)}
+    return {
+        m[1]: float(m[2]) for m in re.finditer(rf"'(\w+)': ({NUMBER})(?=[,}}])", match[0], re.I)
+    }
 
 
 def _word_lm(match: re.Match) -> Record:
@@ -67,20 +69,23 @@ def _word_lm(match: re.Match) -> Record:
 NUM = rf"(?:{NUMBER})"
 DIALECTS = (
     # llm.c / early modded-nanogpt: `s:100 trl:3.28 lr:0.0006 norm:0.3`, `s:100 tel:3.3`
-    Dialect("llm.c", re.compile(r"^s:(?P<step>\d+) (?P<rest>.*\b(?:trl|tel):.*)$", re.M), _with_step),
+    Dialect(
+        "llm.c", re.compile(r"^s:(?P<step>\d+) (?P<rest>.*\b(?:trl|tel):.*)$", re.M), _with_step
+    ),
     # modded-nanogpt: `step:125/20344 val_loss:6.2335 train_time:196726ms step_avg:1710.66ms`
-    Dialect("modded-nanogpt", re.compile(r"^step:(?P<step>\d+)/\d+ (?P<rest>.*)$", re.M), _with_step),
+    Dialect(
+        "modded-nanogpt", re.compile(r"^step:(?P<step>\d+)/\d+ (?P<rest>.*)$", re.M), _with_step
+    ),
     # nanoGPT: `iter 100: loss 4.2345, time ...` and `step 500: train loss 1.9, val loss 2.0`
     Dialect(
         "nanogpt",
         re.compile(
             rf"^(?:iter (?P<step>\d+): loss (?P<loss>{NUM})"
-            rf"|step (?P<step_eval>\d+): train loss (?P<train_loss>{NUM}), val loss (?P<val_loss>{NUM}))",
+            rf"|step (?P<step_eval>\d+): train loss (?P<train_loss>{NUM}), "
+            rf"val loss (?P<val_loss>{NUM}))",
             re.M | re.I,
         ),
-        lambda m: {
-            k.replace("step_eval", "step"): v for k, v in _named(m).items()
-        },
+        lambda m: {k.replace("step_eval", "step"): v for k, v in _named(m).items()},
     ),
     # pytorch/examples word_language_model: `| epoch 1 | 200/2983 batches | ... | loss 5.12 |`
     Dialect(
@@ -98,11 +103,16 @@ DIALECTS = (
         re.compile(
             rf"Epoch: \[(?P<epoch>\d+)\]\[\s*(?P<batch>\d+)/(?P<total>\d+)\].*?Loss (?P<loss>{NUM})"
         ),
-        lambda m: {"step": int(m["epoch"]) * int(m["total"]) + int(m["batch"]),
-                   "loss": float(m["loss"]), "epoch": int(m["epoch"])},
+        lambda m: {
+            "step": int(m["epoch"]) * int(m["total"]) + int(m["batch"]),
+            "loss": float(m["loss"]),
+            "epoch": int(m["epoch"]),
+        },
     ),
     # printed Hugging Face Trainer dicts: `{'loss': 2.3, 'learning_rate': 5e-05, 'epoch': 0.1}`
-    Dialect("hf-dict", re.compile(r"^\{'(?:loss|eval_\w+|learning_rate)': .*\}\s*$", re.M), _hf_dict),
+    Dialect(
+        "hf-dict", re.compile(r"^\{'(?:loss|eval_\w+|learning_rate)': .*\}\s*$", re.M), _hf_dict
+    ),
     # DeepSpeed-Chat evaluation: `Evaluating perplexity, Epoch 1/16 *****` then `ppl: 2.01`
     Dialect(
         "deepspeed-chat",
@@ -110,7 +120,11 @@ DIALECTS = (
         _named,
     ),
     # anything with a step and a loss as `key: value`, `key=value` or `key value` pairs
-    Dialect("key-value", re.compile(r"^.*\b(?:global_step|step|iteration|iter|it)\b.*$", re.M | re.I), _generic),
+    Dialect(
+        "key-value",
+        re.compile(r"^.*\b(?:global_step|step|iteration|iter|it)\b.*$", re.M | re.I),
+        _generic,
+    ),
 )
 
 

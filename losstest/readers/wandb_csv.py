@@ -24,7 +24,9 @@ def sniff(source: Source) -> bool:
         return False
     header = csv._rows(source.head().decode("utf-8", "replace"), delimiter, 1)[0]
     named = [c for c in header if RUN_METRIC.match(c) and not c.endswith(("__MIN", "__MAX"))]
-    return bool(named) and len(named) + 1 >= len([c for c in header if not c.endswith(("__MIN", "__MAX"))])
+    return bool(named) and len(named) + 1 >= len(
+        [c for c in header if not c.endswith(("__MIN", "__MAX"))]
+    )
 
 
 def read(source: Source) -> pd.DataFrame:
@@ -42,4 +44,3 @@ def read(source: Source) -> pd.DataFrame:
         frame["run"] = frame["run"].cat.rename_categories([run])
         frames.append(frame)
     return concat(frames) if frames else empty()
-

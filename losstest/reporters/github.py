@@ -7,7 +7,7 @@ import os
 
 from ..model import Report, Severity
 from . import markdown
-from .options import RenderOptions
+from .options import DEFAULT, RenderOptions
 
 COMMAND = {Severity.FAIL: "error", Severity.WARN: "warning", Severity.INFO: "notice"}
 
@@ -17,15 +17,20 @@ def _escape(text: str, property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if property else text
 
 
-def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     lines = []
     for run in report.runs:
         for f in run.findings:
             command = COMMAND[f.severity]
             title = _escape(f"losstest {f.kind} ({run.run})", property=True)
-            lines.append(f"::{command} file={_escape(run.source, True)},title={title}::{_escape(f.message)}")
+            lines.append(
+                f"::{command} file={_escape(run.source, True)},title={title}::{_escape(f.message)}"
+            )
     for problem in report.problems:
-        lines.append(f"::error file={_escape(problem.source, True)},title=losstest::{_escape(problem.message)}")
+        lines.append(
+            f"::error file={_escape(problem.source, True)},title=losstest::"
+            + _escape(problem.message)
+        )
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as f:

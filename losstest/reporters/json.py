@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..model import Finding, Report, RunReport
-from .options import RenderOptions
+from .options import DEFAULT, RenderOptions
 
 SCHEMA = "losstest/report/v1"
 
@@ -59,5 +59,5 @@ def report_dict(report: Report) -> dict[str, Any]:
     return out
 
 
-def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     return json.dumps(report_dict(report), indent=2, allow_nan=False) + "\n"

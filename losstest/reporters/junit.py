@@ -12,13 +12,15 @@ import xml.etree.ElementTree as ET
 
 from ..model import Report, RunReport
 from .json import finding_dict
-from .options import RenderOptions
+from .options import DEFAULT, RenderOptions
 
 
 def _suite(run: RunReport, options: RenderOptions) -> ET.Element:
     suite = ET.Element("testsuite", name=f"losstest: {run.run}", file=run.source)
     failures = 0
-    names = list(dict.fromkeys([*run.checks, *(f.evidence.get("rule") or f.kind for f in run.findings)]))
+    names = list(
+        dict.fromkeys([*run.checks, *(f.evidence.get("rule") or f.kind for f in run.findings)])
+    )
     for check in names:
         found = [f for f in run.findings if (f.evidence.get("rule") or f.kind) == check]
         case = ET.SubElement(suite, "testcase", name=check, classname=f"losstest.{run.run}")
@@ -41,7 +43,7 @@ def _suite(run: RunReport, options: RenderOptions) -> ET.Element:
     return suite
 
 
-def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     root = ET.Element("testsuites", name="losstest")
     for run in report.runs:
         root.append(_suite(run, options))

@@ -12,3 +12,6 @@ class RenderOptions:
     color: bool = False
     width: int = 100
     fail_on: Severity = Severity.FAIL  # findings at least this severe are failures (JUnit, GitHub)
+
+
+DEFAULT = RenderOptions()

@@ -36,7 +36,9 @@ def smoothed(value: np.ndarray, weight: float) -> np.ndarray:
     return pd.Series(value).ewm(alpha=1 - weight, adjust=True).mean().to_numpy()
 
 
-def envelope(x: np.ndarray, y: np.ndarray, points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def envelope(
+    x: np.ndarray, y: np.ndarray, points: int = MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """At most `points` vertices that keep every column's lowest and highest value, so that a
     one-step spike in ten million points still shows."""
     if len(y) <= points:
@@ -81,7 +83,9 @@ def _at(curve: Curve, axis: str, steps) -> np.ndarray:
 def _healthy_top(run: RunReport, curve: Curve) -> float | None:
     """The top of a y range that keeps the part before a divergence readable and shows the
     diverged level too, when that level is not far above; None when nothing needs clipping."""
-    onset = min((f.start_step for f in run.findings if f.kind in ("divergence", "nan")), default=None)
+    onset = min(
+        (f.start_step for f in run.findings if f.kind in ("divergence", "nan")), default=None
+    )
     if onset is None:
         return None
     before = curve.finite & (curve.step < onset)
@@ -139,7 +143,9 @@ def figure(runs: Sequence[RunReport], options: PlotOptions = PlotOptions()):
                      fontweight="bold", loc="left")  # fmt: skip
     elif drawn:
         worst = max(drawn, key=lambda r: ("pass", "warn", "fail").index(r.verdict)).verdict
-        ax.set_title(f"{len(drawn)} runs", color=VERDICT_COLOR[worst], fontweight="bold", loc="left")
+        ax.set_title(
+            f"{len(drawn)} runs", color=VERDICT_COLOR[worst], fontweight="bold", loc="left"
+        )
     return fig
 
 
@@ -149,24 +155,28 @@ def _draw_run(ax, run: RunReport, color: str, val_color: str, single: bool, opti
     name = f"{run.metric}" if single else f"{run.run} [{run.verdict}]"
     ok = train.finite
     x = _x(train, options.x)
-    raw_x, raw_y = envelope(x[ok], train.value[ok])
-    ax.plot(raw_x, raw_y, color=color, lw=0.6, alpha=0.3, label=f"{name} (raw)" if single else None)
+    raw_label = f"{name} (raw)" if single else None
+    ax.plot(*envelope(x[ok], train.value[ok]), color=color, lw=0.6, alpha=0.3, label=raw_label)
+    smooth_label = f"{name} (smoothed {options.smooth:g})" if single else name
     style = "--" if run.verdict == "fail" and not single else "-"
-    ax.plot(*envelope(x[ok], smoothed(train.value[ok], options.smooth)), color=color, lw=1.6,
-            ls=style, label=f"{name} (smoothed {options.smooth:g})" if single else name)  # fmt: skip
+    trend = envelope(x[ok], smoothed(train.value[ok], options.smooth))
+    ax.plot(*trend, color=color, lw=1.6, ls=style, label=smooth_label)
     bad = ~ok
     if bad.any():  # NaN and inf at the top edge, not dropped
-        ax.scatter(x[bad], np.ones(bad.sum()), transform=ax.get_xaxis_transform(), marker="x",
-                   color="#c62828", s=14, clip_on=False, zorder=5, label="NaN / inf")  # fmt: skip
+        top = ax.get_xaxis_transform()
+        ax.scatter(x[bad], np.ones(bad.sum()), transform=top, marker="x", color="#c62828", s=14,
+                   clip_on=False, zorder=5, label="NaN / inf")  # fmt: skip
     val = curves.val
     if val is not None and val.finite.any():
         vx, vy = _x(val, options.x)[val.finite], val.value[val.finite]
-        ax.plot(vx, vy, color=val_color, lw=1.2 if single else 0.8, marker="o", ms=3 if single else 2,
-                ls="-" if single else ":", label=run.val_metric if single else None)  # fmt: skip
+        look = {"lw": 1.2, "ms": 3, "ls": "-"} if single else {"lw": 0.8, "ms": 2, "ls": ":"}
+        ax.plot(
+            vx, vy, color=val_color, marker="o", label=run.val_metric if single else None, **look
+        )
         best = int(np.argmin(vy))
+        star = f"best {run.val_metric} {num(vy[best])}" if single else "best validation"
         ax.scatter([vx[best]], [vy[best]], marker="*", s=140 if single else 70, color="gold",
-                   edgecolor="black", zorder=6,
-                   label=f"best {run.val_metric} {num(vy[best])}" if single else "best validation")  # fmt: skip
+                   edgecolor="black", zorder=6, label=star)  # fmt: skip
     _mark_findings(ax, run, train, options, single)
     return _healthy_top(run, train)
 

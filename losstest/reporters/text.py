@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..detectors._common import num
 from ..model import Finding, Report, RunReport, Severity
-from .options import RenderOptions
+from .options import DEFAULT, RenderOptions
 from .sparkline import sparkline
 
 STYLE = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red", "info": "cyan"}
@@ -73,7 +73,7 @@ def _run(console: Console, run: RunReport, spark: str) -> None:
         console.print(f"  … and {count} more {kind} finding{'s' * (count > 1)}", highlight=False)
 
 
-def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     color, width = options.color, options.width
     out = StringIO()
     console = Console(
@@ -93,7 +93,7 @@ def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
     return out.getvalue()
 
 
-def render_metrics(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render_metrics(report: Report, options: RenderOptions = DEFAULT) -> str:
     """`--list-metrics`: every metric of every run, and which is the training/validation loss."""
     out = StringIO()
     console = Console(
