@@ -16,7 +16,12 @@ $(BIN)/losstest: pyproject.toml
 demo: $(BIN)/losstest
 	-$(BIN)/losstest analyze sample_logs/ --plot-dir sample_logs/plots
 
-test: $(BIN)/losstest
+# Tests that train or write through torch run where the CPU wheel is at hand; elsewhere they skip.
+$(BIN)/torch-if-local: $(BIN)/losstest
+	$(if $(wildcard $(TORCH_WHEEL)),$(BIN)/python -m pip install --quiet '$(TORCH_WHEEL)',@echo "no local torch wheel: torch tests will be skipped")
+	touch $@
+
+test: $(BIN)/torch-if-local
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/losstest

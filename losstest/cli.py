@@ -226,6 +226,107 @@ def plot_command(
     typer.echo(f"wrote {output} ({len(report.runs)} run{'s' * (len(report.runs) != 1)})")
 
 
+CompareFormat = Enum("CompareFormat", {n: n for n in ("text", "json", "csv", "markdown")}, type=str)
+
+
+@app.command("compare")
+def compare_command(
+    paths: PathsArg,
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = "text",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    rank_by: Annotated[
+        str | None,
+        typer.Option(help="best_val_loss (default when logged), final_loss, auc, steps_to_target."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Group by these hyperparameters, e.g. lr,batch_size.")
+    ] = None,
+    target: Annotated[
+        float | None, typer.Option(help="Loss for steps_to_target: the first step at or below it.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(help="Worker processes (default: every core).", min=1)
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Overlay PNG of all runs' curves.")] = None,
+    plot_hparams: Annotated[
+        Path | None, typer.Option(help="PNG of the ranking metric against each hyperparameter.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+) -> None:
+    """Compare many runs: leaderboard, hyperparameter groups, overlay plots."""
+    from . import config as settings
+    from .compare import RANKINGS, compare
+    from .reporters import RenderOptions
+    from .reporters.leaderboard import LEADERBOARDS
+
+    keys = [k.strip() for k in by.split(",") if k.strip()] if by else []
+    try:
+        if rank_by is not None and rank_by not in RANKINGS:
+            raise LossTestError(f"--rank-by {rank_by!r}: one of {', '.join(RANKINGS)}")
+        chosen = settings.load(config)
+        result = compare(
+            paths, chosen, rank_by=rank_by, by=keys, target=target, jobs=jobs,
+            keep_reports=plot is not None, progress=_progress(),
+        )  # fmt: skip
+    except LossTestError as e:
+        _error(str(e))
+        raise typer.Exit(ERROR) from None
+    for problem in result.problems:
+        _error(problem.message)
+    if not result.runs:
+        raise typer.Exit(ERROR)
+    color, width = _terminal()
+    rendered = LEADERBOARDS[format.value](result, RenderOptions(color and output is None, width))
+    if output is not None:
+        output.write_text(rendered)
+    else:
+        sys.stdout.write(rendered)
+    _draw_comparison(result, keys, plot, plot_hparams)
+
+
+def _progress():
+    """A progress bar on a terminal's stderr, nothing elsewhere."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("analysing runs", total=total)
+        bar.update(task, completed=done)
+        if done == total:
+            bar.stop()
+
+    return update
+
+
+def _draw_comparison(result, keys: list[str], plot: Path | None, plot_hparams: Path | None) -> None:
+    from .reporters import plot as plots
+
+    if plot is not None:
+        reports = [r.report for r in result.runs if r.report is not None]
+        groups = None
+        if keys:
+            groups = {r.run: ", ".join(f"{k}={r.hparams.get(k)}" for k in keys) for r in result.runs}
+        plots.save(reports, plot, plots.PlotOptions(), groups)
+    if plot_hparams is not None:
+        names = keys or sorted({k for r in result.runs for k in r.hparams})
+        points = {
+            k: [(float(r.hparams[k]), r.value(result.rank_by), r.verdict == "fail")
+                for r in result.runs if isinstance(r.hparams.get(k), int | float)]
+            for k in names
+        }  # fmt: skip
+        points = {k: v for k, v in points.items() if v}
+        figure = plots.hparams_figure(points, result.rank_by)
+        plot_hparams.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(plot_hparams)
+
+
 @app.command("config")
 def config_command(
     show: Annotated[

@@ -28,7 +28,7 @@ def by_fast_decoder(data: bytes) -> list[tuple[str, int, float, float]]:
 
 def writer_files(tmp_path):
     """Event files from torch's SummaryWriter, with images, histograms, text and negative steps."""
-    from torch.utils.tensorboard import SummaryWriter
+    SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
     writer = SummaryWriter(str(tmp_path / "torch"))
     rng = np.random.default_rng(0)
@@ -69,3 +69,21 @@ def test_same_values_as_protobuf_on_every_writer(tmp_path):
     for path in files:
         data = path.read_bytes()
         _same(by_fast_decoder(data), by_protobuf(data))
+
+
+def test_same_values_as_protobuf_on_the_tensorboard_writer(tmp_path):
+    """The tensorboard package's own writer, with scalars, an image and a histogram."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(tmp_path))
+    for step in range(200):
+        values = [summary_pb2.Summary.Value(tag="loss", simple_value=3.0 - step / 100),
+                  summary_pb2.Summary.Value(tag="lr", simple_value=1e-3)]  # fmt: skip
+        if step % 50 == 0:
+            values.append(summary_pb2.Summary.Value(tag="img", image=summary_pb2.Summary.Image(height=2)))
+        writer.add_event(event_pb2.Event(step=step, wall_time=1e9 + step, summary=summary_pb2.Summary(value=values)))
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    data = path.read_bytes()
+    assert _same(by_fast_decoder(data), by_protobuf(data)) and len(by_protobuf(data)) == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,8 +99,13 @@ def _healthy_top(run: RunReport, curve: Curve) -> float | None:
     return 1.15 * max(healthy, min(diverged, CLIP_FACTOR * healthy))
 
 
-def figure(runs: Sequence[RunReport], options: PlotOptions = PlotOptions()):
-    """A matplotlib Figure of the runs: loss above, learning rate and gradient norm below."""
+def figure(
+    runs: Sequence[RunReport],
+    options: PlotOptions = PlotOptions(),
+    groups: Mapping[str, str] | None = None,
+):
+    """A matplotlib Figure of the runs: loss above, learning rate and gradient norm below.
+    With `groups` (run name → group label), runs are coloured and named by their group."""
     from matplotlib.figure import Figure
 
     drawn = [r for r in runs if r.curves is not None and r.curves.train is not None]
@@ -111,9 +116,12 @@ def figure(runs: Sequence[RunReport], options: PlotOptions = PlotOptions()):
     ax_low = fig.add_subplot(grid[1], sharex=ax) if lower else None
     single = len(drawn) == 1
     tops, lows, highs = [], [], []
+    labels = list(dict.fromkeys(groups[r.run] for r in drawn)) if groups else []
     for i, run in enumerate(drawn):
-        color = "C0" if single else f"C{i % 10}"
-        tops.append(_draw_run(ax, run, color, "C1" if single else color, single, options))
+        index = labels.index(groups[run.run]) if groups else i
+        color = "C0" if single else f"C{index % 10}"
+        label = groups[run.run] if groups else None
+        tops.append(_draw_run(ax, run, color, "C1" if single else color, single, options, label))
         values = run.curves.train.value[run.curves.train.finite]
         if len(values):
             lows.append(values.min())
@@ -149,10 +157,15 @@ def figure(runs: Sequence[RunReport], options: PlotOptions = PlotOptions()):
     return fig
 
 
-def _draw_run(ax, run: RunReport, color: str, val_color: str, single: bool, options: PlotOptions):
+def _draw_run(
+    ax, run: RunReport, color: str, val_color: str, single: bool, options: PlotOptions,
+    group_label: str | None = None,
+):
     curves = run.curves
     train = curves.train
     name = f"{run.metric}" if single else f"{run.run} [{run.verdict}]"
+    if group_label is not None:
+        name = group_label
     ok = train.finite
     x = _x(train, options.x)
     raw_label = f"{name} (raw)" if single else None
@@ -246,7 +259,39 @@ def _draw_lower(ax, run: RunReport, color: str, single: bool, options: PlotOptio
     ax.grid(True, alpha=0.25)
 
 
-def save(runs: Sequence[RunReport], path: Path, options: PlotOptions = PlotOptions()) -> Path:
+def save(
+    runs: Sequence[RunReport],
+    path: Path,
+    options: PlotOptions = PlotOptions(),
+    groups: Mapping[str, str] | None = None,
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure(runs, options).savefig(path)
+    figure(runs, options, groups).savefig(path)
     return path
+
+
+def hparams_figure(points: Mapping[str, list[tuple[float, float | None, bool]]], metric: str):
+    """The ranking metric against each numeric hyperparameter: `points` maps a hyperparameter
+    to (value, metric or None, failed) per run; failed runs are crosses on the top edge."""
+    from matplotlib.figure import Figure
+
+    keys = list(points)
+    fig = Figure(figsize=(4.2 * max(1, len(keys)), 3.8), dpi=110, layout="constrained")
+    axes = fig.subplots(1, max(1, len(keys)), squeeze=False)[0]
+    for ax, key in zip(axes, keys, strict=False):
+        rows = points[key]
+        good = [(x, y) for x, y, failed in rows if not failed and y is not None]
+        bad = [x for x, _, failed in rows if failed]
+        if good:
+            ax.scatter(*zip(*good, strict=True), color="C0", label=f"{metric}")
+        if bad:
+            ax.scatter(bad, np.ones(len(bad)), transform=ax.get_xaxis_transform(), marker="x",
+                       color="#c62828", clip_on=False, label="failed")  # fmt: skip
+        xs = [x for x, _, _ in rows if x > 0]
+        if "lr" in key.lower() or (xs and max(xs) / min(xs) > 100):
+            ax.set_xscale("log")
+        ax.set_xlabel(key)
+        ax.set_ylabel(metric)
+        ax.grid(True, alpha=0.25)
+        ax.legend(fontsize=8)
+    return fig
