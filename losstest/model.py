@@ -37,6 +37,10 @@ class Finding:
         object.__setattr__(self, "severity", Severity(self.severity))
         object.__setattr__(self, "evidence", _frozen(self.evidence))
 
+    def __reduce__(self):  # a read-only mapping does not pickle; worker processes send findings
+        fields = (self.kind, self.severity, self.metric, self.start_step, self.end_step)
+        return (Finding, (*fields, self.message, dict(self.evidence)))
+
 
 def verdict_of(findings: tuple[Finding, ...]) -> str:
     """`fail` if any finding fails, else `warn` if any warns, else `pass` (SPEC)."""

@@ -8,7 +8,10 @@ level, the median of the last `window` of points the final level; the onset is w
 leaves the best level on its way up. The rise must also stand `significance` standard errors
 above what noise alone gives.
 Why it matters: a diverged run has thrown away what it learned; continuing burns compute.
-Parameters: min_ratio (1.3), min_fraction (0.15), window (0.05 of the run), significance (4).
+Also a loss that blew up right away (`blowup` times its first value) and never came back below
+where it began.
+Parameters: min_ratio (1.3), min_fraction (0.15), window (0.05 of the run), significance (4),
+blowup (2).
 What to do: restart from the checkpoint before the onset with a lower learning rate (or a longer
 warmup), clip gradients, and check for bad data around the onset step.
 """
@@ -31,6 +34,7 @@ SEVERITY = Severity.FAIL
 @dataclass(frozen=True)
 class Params:
     min_ratio: float = 1.3  # final level / best level (for a positive loss)
+    blowup: float = 2.0  # a loss that rose this far above its first value and never got back
     min_fraction: float = 0.15  # rise / (start level - best level), in the loss's own units
     window: float = 0.05  # trend window, as a fraction of the run
     significance: float = 4.0  # standard errors of the levels compared
@@ -43,6 +47,9 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return []
     shape = curve.shape
     trend = shape.trend(params.window)
+    never_back = _blown_up(curve.metric, shape, trend, params)
+    if never_back:
+        return never_back
     best_at = int(np.argmin(trend))
     best, final = float(trend[best_at]), shape.edge(params.window, at_end=True)
     start = float(trend[: best_at + 1].max())
@@ -84,6 +91,36 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
                 "last": rounded(final_v),
                 "onset_step": onset_step,
                 "rise_fraction": rounded(fraction),
+            },
+        )  # fmt: skip
+    ]
+
+
+def _blown_up(metric: str, shape, trend: np.ndarray, params: Params) -> list[Finding]:
+    """The loss rose far above its very first value at once and never came back below it."""
+    first = float(shape.z[0])
+    if not shape.is_log or trend.min() < first or trend.max() - first < math.log(params.blowup):
+        return []
+    onset = int(np.argmax(trend >= first + math.log(params.blowup)))
+    steps = shape.blocks.step
+    first_v, top_v = shape.unscale(first), shape.unscale(float(trend.max()))
+    final_v = shape.unscale(shape.edge(params.window, at_end=True))
+    start_step, last_step = int(shape.step[0]), int(shape.step[-1])
+    return [
+        Finding(
+            KIND,
+            SEVERITY,
+            metric,
+            int(steps[max(onset - 1, 0)]),
+            last_step,
+            f"{metric} blew up from {num(first_v)} at step {start_step} to {num(top_v)} and never "
+            f"came back below where it began ({num(final_v)} at step {last_step})",
+            {
+                "best": rounded(first_v),
+                "best_step": start_step,
+                "last": rounded(final_v),
+                "peak": rounded(top_v),
+                "onset_step": int(steps[max(onset - 1, 0)]),
             },
         )  # fmt: skip
     ]
