@@ -182,6 +182,46 @@ def bench_analysis(n: int) -> None:
     verdict(f"plot of {n:,} points", took < 2, f"{took:.2f} s (target < 2 s)")
 
 
+def sweep_dir(runs: int, steps: int) -> Path:
+    import pandas as pd
+
+    folder = OUT / f"sweep_{runs}x{steps}"
+    if not (folder / f"run{runs - 1}").exists():
+        t = np.arange(steps)
+        for i in range(runs):
+            lr = (1e-4, 3e-4, 1e-3, 3e-3)[i % 4]
+            loss = curve(steps, seed=i) * (1 + 10 * lr)
+            if i % 10 == 9:
+                loss[steps // 2 :] *= np.linspace(1, 5, steps - steps // 2)  # some diverge
+            run = folder / f"run{i}_lr={lr:g}_seed={i // 4}"
+            run.mkdir(parents=True, exist_ok=True)
+            frame = pd.DataFrame({"step": t, "loss": loss, "lr": lr})
+            frame.to_json(run / "metrics.jsonl", orient="records", lines=True)
+            (folder / f"run{i}").touch()
+    return folder
+
+
+def bench_compare(runs: int, steps: int, target_s: float | None) -> None:
+    folder = sweep_dir(runs, steps)
+    command = [PY, "-c", (
+        "import resource, sys, time; from losstest.compare import compare; t = time.perf_counter(); "
+        f"c = compare([{str(folder)!r}], by=['lr']); took = time.perf_counter() - t; "
+        "rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024; "
+        "print(took, rss, len(c.runs), sum(r.verdict == 'fail' for r in c.runs))"
+    )]  # fmt: skip
+    took, rss, count, failed = subprocess.run(
+        command, check=True, capture_output=True, text=True
+    ).stdout.split()
+    detail = (f"{float(took):.1f} s, peak RSS {float(rss):.0f} MB (largest process), "
+              f"{count} runs, {failed} failed")  # fmt: skip
+    if target_s is None:
+        print(f"----  compare {runs} runs x {steps} steps: {detail}")
+    else:
+        verdict(f"compare {runs} runs x {steps} steps", float(took) < target_s,
+                f"{detail}; target < {target_s:.0f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller files, no TensorBoard")
@@ -194,6 +234,7 @@ def main() -> None:
     if not args.quick:
         bench_tensorboard(event_file(rows))
     bench_analysis(1_000_000 if args.quick else 10_000_000)
+    bench_compare(100 if args.quick else 1000, 10_000, None if args.quick else 30.0)
     sys.exit(0 if all(RESULTS) else 1)
 
 

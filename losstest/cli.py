@@ -31,6 +31,7 @@ FORMATS = (
 )  # reporters.REPORTERS, without importing it
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)
 FailOn = Enum("FailOn", {"fail": "fail", "warn": "warn"}, type=str)
+WatchFormat = Enum("WatchFormat", {"text": "text", "json": "json"}, type=str)
 
 
 def _error(message: str) -> None:
@@ -232,8 +233,12 @@ CompareFormat = Enum("CompareFormat", {n: n for n in ("text", "json", "csv", "ma
 @app.command("compare")
 def compare_command(
     paths: PathsArg,
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    format: Annotated[
+        CompareFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
     rank_by: Annotated[
         str | None,
         typer.Option(help="best_val_loss (default when logged), final_loss, auc, steps_to_target."),
@@ -312,7 +317,9 @@ def _draw_comparison(result, keys: list[str], plot: Path | None, plot_hparams: P
         reports = [r.report for r in result.runs if r.report is not None]
         groups = None
         if keys:
-            groups = {r.run: ", ".join(f"{k}={r.hparams.get(k)}" for k in keys) for r in result.runs}
+            groups = {
+                r.run: ", ".join(f"{k}={r.hparams.get(k)}" for k in keys) for r in result.runs
+            }
         plots.save(reports, plot, plots.PlotOptions(), groups)
     if plot_hparams is not None:
         names = keys or sorted({k for r in result.runs for k in r.hparams})
@@ -325,6 +332,102 @@ def _draw_comparison(result, keys: list[str], plot: Path | None, plot_hparams: P
         figure = plots.hparams_figure(points, result.rank_by)
         plot_hparams.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(plot_hparams)
+
+
+@app.command("watch")
+def watch_command(
+    path: Annotated[Path, typer.Argument(help="A log being written, or a TensorBoard folder.")],
+    interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.05)] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Analyse what is there and exit.")] = False,
+    exit_on: Annotated[
+        FailOn | None, typer.Option(help="Exit 1 at the first finding this severe.")
+    ] = None,
+    format: Annotated[
+        WatchFormat, typer.Option("--format", "-f", help="text, or json: a line per finding.")
+    ] = "text",
+    metric: Annotated[str | None, typer.Option(help="Training loss metric name.")] = None,
+    val_metric: Annotated[str | None, typer.Option(help="Validation loss metric name.")] = None,
+    input_format: Annotated[str | None, typer.Option(help="Read the log as this format.")] = None,
+    pattern: Annotated[str | None, typer.Option(help="Regex for text logs.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+) -> None:
+    """Follow a log that is being written and report findings as they appear."""
+    import json
+    import time
+
+    from . import config as settings
+    from .monitor import Monitor
+    from .reporters import REPORTERS, RenderOptions
+    from .reporters.json import finding_dict
+    from .watch import Follower
+
+    try:
+        chosen = settings.load(config).replace(metric=metric, val_metric=val_metric)
+    except LossTestError as e:
+        _error(str(e))
+        raise typer.Exit(ERROR) from None
+    color, width = _terminal()
+    name = path.parent.name if path.name.startswith(("metrics", "events")) else path.stem
+    follower = Follower(path, input_format, pattern)
+    monitor = Monitor(chosen, run=name or str(path), source=str(path))
+    threshold = Severity(exit_on.value) if exit_on else None
+    last_step = None
+    live = None
+
+    def show(finding) -> None:
+        if format.value == "json":
+            typer.echo(json.dumps({"run": monitor.run, "source": str(path), "step": last_step,
+                                   **finding_dict(finding)}))  # fmt: skip
+            return
+        line = f"step {last_step}: {finding.severity.value} {finding.kind}: {finding.message}"
+        if live is not None:  # above the live status line
+            live.console.print(line, highlight=False)
+        else:
+            typer.echo(line)
+
+    def finish(code: int | None = None) -> None:
+        report = monitor.report()
+        for finding in monitor.findings[len(shown) :]:
+            show(finding)
+        if format.value == "text":
+            sys.stdout.write(REPORTERS["text"](report, RenderOptions(color, width)))
+        raise typer.Exit(code if code is not None else exit_code(report, chosen.fail_on))
+
+    shown: list = []
+    if color and format.value == "text" and not once:
+        from rich.console import Console
+        from rich.live import Live
+
+        live = Live(monitor.status(), console=Console(), auto_refresh=False, transient=True)
+        live.start()
+    try:
+        while True:
+            try:
+                records = follower.poll()
+            except LossTestError as e:
+                _error(str(e))
+                raise typer.Exit(ERROR) from None
+            if follower.restarted:
+                typer.echo(f"{path}: the log was truncated or replaced; starting over", err=True)
+                monitor = Monitor(chosen, run=monitor.run, source=str(path))
+                shown = []
+            for step, values in records:
+                last_step = step
+                for finding in monitor.update(step, **values):
+                    shown.append(finding)
+                    show(finding)
+                    if threshold is not None and finding.severity.rank >= threshold.rank:
+                        finish(1)
+            if live is not None:
+                live.update(monitor.status(), refresh=True)
+            if once:
+                finish()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        finish()
+    finally:
+        if live is not None:
+            live.stop()
 
 
 @app.command("config")

@@ -153,7 +153,9 @@ def sentences(groups: Sequence[Group], by: Sequence[str], rank_by: str) -> list[
                 count = sum(g.runs for g in above)
                 out.append(f"all {count} runs with {key} ≥ {_fmt(lowest)} failed")
         elif broken:
-            out.append("every run failed with " + ", ".join(f"{key} {_fmt(g.by[key])}" for g in broken))
+            out.append(
+                "every run failed with " + ", ".join(f"{key} {_fmt(g.by[key])}" for g in broken)
+            )
     scored = sorted((g for g in groups if g.mean is not None), key=lambda g: g.mean)
     if len(scored) >= 2:
         best, second = scored[0], scored[1]
@@ -203,7 +205,9 @@ def compare(
             if progress:
                 progress(i, len(tasks))
     if rank_by is None:
-        rank_by = "best_val_loss" if any(s.best_val_loss is not None for s in summaries) else "final_loss"
+        rank_by = (
+            "best_val_loss" if any(s.best_val_loss is not None for s in summaries) else "final_loss"
+        )
     ranked = rank(summaries, rank_by)
     groups = group(ranked, by, rank_by) if by else []
     return Comparison(rank_by, tuple(ranked), tuple(groups), tuple(sentences(groups, by, rank_by)),

@@ -20,7 +20,9 @@ NOT_HPARAMS = {"version", "run", "step", "epoch"}  # numbered folders, not setti
 
 def _number(text: str) -> float | int:
     value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    return (
+        int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    )
 
 
 def from_name(name: str) -> dict[str, Any]:

@@ -49,22 +49,38 @@ def test_parallel_workers_give_the_same_comparison(sweep):
 
 def test_json_follows_the_compare_schema(tmp_path):
     out = tmp_path / "c.json"
-    result = runner.invoke(app, ["compare", str(SWEEP), "--by", "lr", "-f", "json", "-o", str(out), "--jobs", "1"])
+    result = runner.invoke(
+        app, ["compare", str(SWEEP), "--by", "lr", "-f", "json", "-o", str(out), "--jobs", "1"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
     assert doc["schema"] == "losstest/compare/v1" and doc["rank_by"] == "best_val_loss"
     first = doc["runs"][0]
-    assert {"rank", "run", "source", "verdict", "hparams", "final_loss", "best_val_loss",
-            "best_val_step", "steps", "findings"} <= set(first)
+    assert {
+        "rank",
+        "run",
+        "source",
+        "verdict",
+        "hparams",
+        "final_loss",
+        "best_val_loss",
+        "best_val_step",
+        "steps",
+        "findings",
+    } <= set(first)
     assert first["rank"] == 1 and first["hparams"] == {"lr": 0.003, "seed": 0}
     assert {"by", "runs", "failed", "mean", "std"} <= set(doc["groups"][0])
 
 
 def test_csv_and_markdown_and_target(tmp_path):
-    result = runner.invoke(app, ["compare", str(SWEEP), "-f", "csv", "--target", "2.5", "--jobs", "1"])
+    result = runner.invoke(
+        app, ["compare", str(SWEEP), "-f", "csv", "--target", "2.5", "--jobs", "1"]
+    )
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 8 and rows[0]["lr"] == "0.003" and rows[0]["steps_to_target"]
-    markdown = runner.invoke(app, ["compare", str(SWEEP), "-f", "markdown", "--by", "lr", "--jobs", "1"])
+    markdown = runner.invoke(
+        app, ["compare", str(SWEEP), "-f", "markdown", "--by", "lr", "--jobs", "1"]
+    )
     assert "| # | run | verdict |" in markdown.stdout and "lr=10" in markdown.stdout
 
 
@@ -72,7 +88,9 @@ def test_overlay_and_hyperparameter_plots(tmp_path):
     result = runner.invoke(app, ["compare", str(SWEEP), "--by", "lr", "--jobs", "1",
                                  "--plot", str(tmp_path / "o.png"), "--plot-hparams", str(tmp_path / "h.png")])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "o.png").stat().st_size > 10_000 and (tmp_path / "h.png").stat().st_size > 10_000
+    assert (tmp_path / "o.png").stat().st_size > 10_000 and (
+        tmp_path / "h.png"
+    ).stat().st_size > 10_000
 
 
 @pytest.mark.parametrize(
@@ -99,7 +117,9 @@ def test_hyperparameters_from_files_beside_the_log(tmp_path):
     found = of_run("lr=0.5", str(tmp_path / "metrics.csv"))
     assert found == {"lr": 0.1, "optimizer.name": "sgd", "optimizer.momentum": 0.9,
                      "per_device_train_batch_size": 8, "weight_decay": 0.01}  # fmt: skip
-    lightning = of_run("version_2", str(DATA / "corpus/dl-fundamentals/6.5-part2-cli-simple/version_2"))
+    lightning = of_run(
+        "version_2", str(DATA / "corpus/dl-fundamentals/6.5-part2-cli-simple/version_2")
+    )
     assert lightning  # the real hparams.yaml beside the event files
 
 
@@ -108,7 +128,9 @@ def test_an_unreadable_run_is_reported_and_the_rest_compared(tmp_path):
 
     shutil.copytree(SWEEP / "lr=0.001_seed=0", tmp_path / "lr=0.001_seed=0")
     (tmp_path / "lr=0.01_seed=0").mkdir()
-    (tmp_path / "lr=0.01_seed=0" / "metrics.jsonl").write_text('{"step": 1, "loss": 2}\n{broken\n{"step": 3}\n')
+    (tmp_path / "lr=0.01_seed=0" / "metrics.jsonl").write_text(
+        '{"step": 1, "loss": 2}\n{broken\n{"step": 3}\n'
+    )
     result = runner.invoke(app, ["compare", str(tmp_path), "--jobs", "1"])
     assert result.exit_code == 0
     assert "lr=0.01_seed=0" in result.stderr and "lr=0.001_seed=0" in result.stdout

@@ -81,8 +81,14 @@ def test_same_values_as_protobuf_on_the_tensorboard_writer(tmp_path):
         values = [summary_pb2.Summary.Value(tag="loss", simple_value=3.0 - step / 100),
                   summary_pb2.Summary.Value(tag="lr", simple_value=1e-3)]  # fmt: skip
         if step % 50 == 0:
-            values.append(summary_pb2.Summary.Value(tag="img", image=summary_pb2.Summary.Image(height=2)))
-        writer.add_event(event_pb2.Event(step=step, wall_time=1e9 + step, summary=summary_pb2.Summary(value=values)))
+            values.append(
+                summary_pb2.Summary.Value(tag="img", image=summary_pb2.Summary.Image(height=2))
+            )
+        writer.add_event(
+            event_pb2.Event(
+                step=step, wall_time=1e9 + step, summary=summary_pb2.Summary(value=values)
+            )
+        )
     writer.close()
     (path,) = tmp_path.glob("events.out.tfevents.*")
     data = path.read_bytes()

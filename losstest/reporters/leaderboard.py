@@ -122,4 +122,9 @@ def render_text(c: Comparison, options: RenderOptions = DEFAULT) -> str:
     return out.getvalue()
 
 
-LEADERBOARDS = {"text": render_text, "json": render_json, "csv": render_csv, "markdown": render_markdown}
+LEADERBOARDS = {
+    "text": render_text,
+    "json": render_json,
+    "csv": render_csv,
+    "markdown": render_markdown,
+}

@@ -158,7 +158,12 @@ def figure(
 
 
 def _draw_run(
-    ax, run: RunReport, color: str, val_color: str, single: bool, options: PlotOptions,
+    ax,
+    run: RunReport,
+    color: str,
+    val_color: str,
+    single: bool,
+    options: PlotOptions,
     group_label: str | None = None,
 ):
     curves = run.curves

@@ -1,0 +1,142 @@
+"""Following a log while it is written: only what was appended since the last poll is read.
+
+Line formats (JSONL, CSV, text) and TensorBoard event files keep a byte offset and read the
+complete records past it; a partial last record waits for the next poll. Formats that are
+rewritten whole (trainer_state.json, Megatron JSON, MLflow) are read again and only steps not
+seen before are passed on. A file that shrinks or is replaced starts over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import readers
+from .errors import InputError
+from .frame import empty
+from .readers import Source, tensorboard
+
+LINE_FORMATS = ("jsonl", "csv", "text", "wandb-csv")
+
+
+@dataclass
+class _Cursor:
+    """Where reading a file stopped: byte offset and the file's identity."""
+
+    offset: int = 0
+    inode: int | None = None
+    header: bytes = b""  # a CSV's header line, put before every chunk
+
+
+def rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, float]]]:
+    """(step, {metric: value}) in write order, consecutive rows of one step merged."""
+    steps = frame["step"].to_numpy()
+    metrics = frame["metric"].astype(str).to_numpy()
+    values = frame["value"].to_numpy()
+    if not len(steps):
+        return
+    cuts = np.flatnonzero(np.diff(steps) != 0) + 1
+    for part in np.split(np.arange(len(steps)), cuts):
+        yield int(steps[part[0]]), dict(zip(metrics[part], values[part].tolist(), strict=True))
+
+
+class Follower:
+    """Reads what a log (file or TensorBoard folder) gained since the last poll."""
+
+    def __init__(self, path: Path, input_format: str | None = None, pattern: str | None = None):
+        self.path = Path(path)
+        self.input_format = input_format
+        self.pattern = pattern
+        self.format: str | None = input_format
+        self.restarted = False  # set when the file shrank or was replaced
+        self._cursors: dict[Path, _Cursor] = {}
+        self._last_step: int | None = None
+
+    def poll(self) -> list[tuple[int, dict[str, float]]]:
+        """New (step, metrics) records; [] while the log does not exist yet."""
+        self.restarted = False
+        if not self.path.exists():
+            return []
+        if self.path.is_dir():
+            return self._poll_events(sorted(self.path.rglob("events.out.tfevents.*")))
+        if self.format is None:
+            source = Source(str(self.path), self.path)
+            self.format = readers.sniff(source)
+            if self.format is None:
+                if source.head().strip():
+                    raise InputError(str(self.path), "not a log format that can be followed")
+                return []  # still empty: wait
+        if self.format == tensorboard.NAME:
+            return self._poll_events([self.path])
+        if self.format in LINE_FORMATS:
+            return self._poll_lines()
+        return self._poll_whole()
+
+    def _grown(self, file: Path) -> tuple[_Cursor, bytes]:
+        """The bytes a file gained; starts over when it shrank or was replaced."""
+        cursor = self._cursors.setdefault(file, _Cursor())
+        stat = file.stat()
+        if stat.st_size < cursor.offset or (cursor.inode not in (None, stat.st_ino)):
+            self._cursors[file] = cursor = _Cursor()
+            self._last_step = None
+            self.restarted = True
+        cursor.inode = stat.st_ino
+        with open(file, "rb") as f:
+            f.seek(cursor.offset)
+            return cursor, f.read()
+
+    def _poll_lines(self) -> list[tuple[int, dict[str, float]]]:
+        cursor, data = self._grown(self.path)
+        complete = data[: data.rfind(b"\n") + 1]
+        if not complete:
+            return []
+        cursor.offset += len(complete)
+        if self.format in ("csv", "wandb-csv") and not cursor.header:
+            cut = complete.find(b"\n") + 1
+            cursor.header, complete = complete[:cut], complete[cut:]
+        chunk = cursor.header + complete
+        if not complete.strip():
+            return []
+        frame = self._read(Source(str(self.path), None, _data=chunk, pattern=self.pattern))
+        return list(rows(frame))
+
+    def _poll_events(self, files: list[Path]) -> list[tuple[int, dict[str, float]]]:
+        out = []
+        for file in files:
+            if "tfevents" not in file.name:
+                continue
+            cursor, data = self._grown(file)
+            starts, ends, _ = tensorboard.records(data)  # a partial record waits for next time
+            if not len(ends):
+                continue
+            used = int(ends[-1]) + 4
+            frame, _, _ = tensorboard.read_file(data[:used])
+            cursor.offset += used
+            out += list(rows(frame))
+        return out
+
+    def _poll_whole(self) -> list[tuple[int, dict[str, float]]]:
+        frame = self._read(Source(str(self.path), self.path, pattern=self.pattern))
+        new = [(s, m) for s, m in rows(frame) if self._last_step is None or s > self._last_step]
+        if new:
+            self._last_step = max(s for s, _ in new)
+        return new
+
+    def _read(self, source: Source) -> pd.DataFrame:
+        try:
+            frame, _ = readers.read(source, self.format)
+        except InputError as e:
+            nothing = (
+                "no numeric metric",
+                "no metric lines",
+                "no line matches",
+                "no complete JSON",
+            )
+            if any(text in str(e) for text in nothing):
+                return empty()  # nothing yet
+            raise
+        return frame
