@@ -16,9 +16,15 @@ $(BIN)/losstest: pyproject.toml
 demo: $(BIN)/losstest
 	-$(BIN)/losstest analyze sample_logs/ --plot-dir sample_logs/plots
 
-# Tests that train or write through torch run where the CPU wheel is at hand; elsewhere they skip.
+# Tests that train through torch, transformers and lightning run where the CPU wheel of torch is
+# at hand (never the multi-GB GPU build); elsewhere they skip.
 $(BIN)/torch-if-local: $(BIN)/losstest
-	$(if $(wildcard $(TORCH_WHEEL)),$(BIN)/python -m pip install --quiet '$(TORCH_WHEEL)',@echo "no local torch wheel: torch tests will be skipped")
+ifneq ($(wildcard $(TORCH_WHEEL)),)
+	$(BIN)/python -m pip install --quiet '$(TORCH_WHEEL)'
+	$(BIN)/python -m pip install --quiet -e '.[test,integrations]'
+else
+	@echo "no local torch wheel: the torch, transformers and lightning tests will be skipped"
+endif
 	touch $@
 
 test: $(BIN)/torch-if-local

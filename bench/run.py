@@ -204,7 +204,8 @@ def sweep_dir(runs: int, steps: int) -> Path:
 def bench_compare(runs: int, steps: int, target_s: float | None) -> None:
     folder = sweep_dir(runs, steps)
     command = [PY, "-c", (
-        "import resource, sys, time; from losstest.compare import compare; t = time.perf_counter(); "
+        "import resource, sys, time; from losstest.compare import compare; "
+        "t = time.perf_counter(); "
         f"c = compare([{str(folder)!r}], by=['lr']); took = time.perf_counter() - t; "
         "rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024; "

@@ -29,6 +29,9 @@ class ReadOptions:
     pattern: str | None = None
 
 
+DEFAULT_READ = ReadOptions()
+
+
 def _paths(paths: Paths) -> list[str]:
     return [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
 

@@ -166,7 +166,8 @@ def sentences(groups: Sequence[Group], by: Sequence[str], rank_by: str) -> list[
             from scipy.stats import mannwhitneyu
 
             p = mannwhitneyu(best.values, second.values, alternative="less").pvalue
-            text += f" (p = {p:.2g}, Mann-Whitney over {len(best.values)} and {len(second.values)} runs)"
+            counts = f"{len(best.values)} and {len(second.values)} runs"
+            text += f" (p = {p:.2g}, Mann-Whitney over {counts})"
         out.append(text)
     return out
 
@@ -174,7 +175,7 @@ def sentences(groups: Sequence[Group], by: Sequence[str], rank_by: str) -> list[
 def compare(
     paths: Sequence[str],
     config: Config | None = None,
-    options: api.ReadOptions = api.ReadOptions(),
+    options: api.ReadOptions = api.DEFAULT_READ,
     rank_by: str | None = None,
     by: Sequence[str] = (),
     target: float | None = None,

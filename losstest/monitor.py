@@ -100,9 +100,9 @@ class Monitor:
                 continue
             value = float(value)
             self._series.setdefault(name, _Series(self.max_points)).add(int(step), value)
-            if not math.isfinite(value) and ("nan", name) not in self._seen:
-                if name in self._losses():
-                    new += self._record(self._analyse().findings)
+            first_bad = not math.isfinite(value) and ("nan", name) not in self._seen
+            if first_bad and name in self._losses():
+                new += self._record(self._analyse().findings)
         self._updates += 1
         if self._updates >= self._next_check:
             new += self._record(self._analyse().findings)

@@ -3,14 +3,15 @@
 What it detects: repeated rises and falls of the loss level itself (not of single noisy points):
 at least `min_swings` up-and-down swings, each at least `min_amplitude` and well beyond the
 noise of the level.
-Algorithm: the curve is cut into `bins` equal parts whose medians form the level; the legs of
-that level's zigzag shorter than the larger of `min_amplitude` and `significance` standard
-errors of a bin median are set aside, and the remaining up-then-down pairs are counted.
-Swings faster than about twelve logged points a cycle are not resolved (three points a bin).
+Algorithm: the curve is cut into `bins` equal parts (of `bin_points` or more points) whose
+medians form the level; the legs of that level's zigzag shorter than the larger of
+`min_amplitude` and `significance` standard errors of a bin median (from the point-to-point
+noise of the whole curve) are set aside, and the remaining up-then-down pairs are counted.
+Swings faster than about twenty logged points a cycle are not resolved.
 Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
 wastes steps and often diverges later.
 Parameters: min_swings (3), min_amplitude (0.2 = 22 % in log space), significance (4),
-bins (64).
+bins (64), bin_points (5).
 What to do: lower the learning rate (by 3-10x), lower Adam's beta2 or momentum, add warmup,
 clip gradients, or raise the batch size.
 """
@@ -37,6 +38,7 @@ class Params:
     min_amplitude: float = 0.2  # log units, or IQRs for a loss crossing zero
     significance: float = 4.0  # standard errors of a bin median
     bins: int = 64
+    bin_points: int = 5  # at least, for a median that noise does not swing
     min_points: int = 24
 
 
@@ -46,9 +48,9 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return []
     shape = curve.shape
     level = shape.blocks.median
-    bins = min(params.bins, len(level) // 3)  # three points a bin: a median robust to a spike
+    bins = min(params.bins, len(level) // params.bin_points)
     coarse = blocks(shape.blocks.step, level, bins)
-    noise = float(np.median(coarse.spread)) * 1.25 / math.sqrt(coarse.size)
+    noise = shape.noise * 1.25 / math.sqrt(coarse.size)  # standard error of a bin's median
     threshold = max(params.min_amplitude, params.significance * math.sqrt(2) * noise)
     starts, ends, amplitude = sign_runs(np.diff(coarse.median), threshold)
     up = amplitude > 0

@@ -74,9 +74,14 @@ def _n(value: float | int | None) -> str:
     return "–" if value is None else num(float(value)) if isinstance(value, float) else str(value)
 
 
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else _n(value)
+
+
 def render_markdown(c: Comparison, options: RenderOptions = DEFAULT) -> str:
     lines = ["## losstest compare", "", f"Ranked by `{c.rank_by}`.", "",
-             "| # | run | verdict | final loss | best val (step) | findings |", "|---|---|---|---|---|---|"]  # fmt: skip
+             "| # | run | verdict | final loss | best val (step) | findings |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
     for i, r in enumerate(c.runs, start=1):
         best = f"{_n(r.best_val_loss)} ({_n(r.best_val_step)})"
         found = ", ".join(r.findings) or "–"
@@ -102,7 +107,7 @@ def render_text(c: Comparison, options: RenderOptions = DEFAULT) -> str:
     for i, r in enumerate(c.runs, start=1):
         table.add_row(
             str(i), r.run, Text(r.verdict, style=STYLE[r.verdict]),
-            *(_n(r.hparams.get(k)) if not isinstance(r.hparams.get(k), str) else r.hparams[k] for k in keys),
+            *(_cell(r.hparams.get(k)) for k in keys),
             _n(r.final_loss), _n(r.best_val_loss), _n(r.best_val_step), ", ".join(r.findings),
         )  # fmt: skip
     console.print(table)
