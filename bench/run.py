@@ -223,6 +223,19 @@ def bench_compare(runs: int, steps: int, target_s: float | None) -> None:
                 f"{detail}; target < {target_s:.0f} s")  # fmt: skip
 
 
+def bench_monitor(steps: int) -> None:
+    from losstest import Monitor
+
+    loss = curve(steps)
+    monitor = Monitor()
+    start = time.perf_counter()
+    for step in range(steps):
+        monitor.update(step, loss=float(loss[step]), lr=3e-4)
+    took = (time.perf_counter() - start) / steps * 1e6
+    verdict(f"Monitor.update over {steps:,} steps", took < 100, f"{took:.0f} µs per update "
+            f"(target < 100 µs); history kept: {len(monitor._series['loss'].value)} values")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller files, no TensorBoard")
@@ -236,6 +249,7 @@ def main() -> None:
         bench_tensorboard(event_file(rows))
     bench_analysis(1_000_000 if args.quick else 10_000_000)
     bench_compare(100 if args.quick else 1000, 10_000, None if args.quick else 30.0)
+    bench_monitor(100_000 if args.quick else 1_000_000)
     sys.exit(0 if all(RESULTS) else 1)
 
 

@@ -14,8 +14,9 @@ from .api import analyze, load
 from .config import Config
 from .errors import ConfigError, InputError, LossTestError
 from .model import Finding, Report, RunReport, Severity
+from .monitor import Monitor
 
 __all__ = [
-    "Config", "ConfigError", "Finding", "InputError", "LossTestError", "Report", "RunReport",
-    "Severity", "__version__", "analyze", "load",
+    "Config", "ConfigError", "Finding", "InputError", "LossTestError", "Monitor", "Report",
+    "RunReport", "Severity", "__version__", "analyze", "load",
 ]  # fmt: skip
