@@ -232,8 +232,9 @@ def bench_monitor(steps: int) -> None:
     for step in range(steps):
         monitor.update(step, loss=float(loss[step]), lr=3e-4)
     took = (time.perf_counter() - start) / steps * 1e6
-    verdict(f"Monitor.update over {steps:,} steps", took < 100, f"{took:.0f} µs per update "
-            f"(target < 100 µs); history kept: {len(monitor._series['loss'].value)} values")  # fmt: skip
+    kept = len(monitor._series["loss"].value)
+    detail = f"{took:.0f} µs per update (target < 100 µs); history kept: {kept} values"
+    verdict(f"Monitor.update over {steps:,} steps", took < 100, detail)
 
 
 def main() -> None:
