@@ -12,6 +12,7 @@ from .signal import Blocks, blocks, diff_noise, odd, rolling_median, to_log
 # Detectors look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
 WORKING_POINTS = 4000
+SPIKE_POINTS = 50_000  # spikes are looked for at a finer resolution: one step, up to this many
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +70,11 @@ class Shape:
 
     def __len__(self) -> int:
         return len(self.blocks.median)
+
+    @cached_property
+    def fine(self) -> Blocks:
+        """The curve at the resolution spikes are looked for at."""
+        return blocks(self.step, self.z, SPIKE_POINTS)
 
     @cached_property
     def noise(self) -> float:

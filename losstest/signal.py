@@ -49,7 +49,17 @@ def diff_noise(z: np.ndarray, window: int) -> np.ndarray:
     running median's residuals would be zero wherever the curve is locally monotone."""
     d = np.diff(z)
     spread = np.abs(d - rolling_median(d, window, trend=False))
-    sigma = MAD_TO_SIGMA * rolling_median(spread, 4 * window + 1, trend=False) / np.sqrt(2)
+    chunk = 4 * window + 1  # the median spread of each stretch of this many points
+    count = -(-len(spread) // chunk)
+    padded = np.pad(spread, (0, count * chunk - len(spread)), mode="reflect").reshape(count, chunk)
+    # where most differences are exactly zero (values rounded when logged), the nonzero ones
+    # tell the rounding step: noise is never taken to be nothing
+    floor = np.zeros(count)
+    some = (padded > 0).any(axis=1)
+    if some.any():
+        floor[some] = np.nanmedian(np.where(padded[some] > 0, padded[some], np.nan), axis=1)
+    sigma = MAD_TO_SIGMA * np.maximum(np.median(padded, axis=1), floor) / np.sqrt(2)
+    sigma = np.repeat(sigma, chunk)[: len(spread)]
     return np.append(sigma, sigma[-1:])
 
 

@@ -48,7 +48,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if curve is None or len(curve.shape) < params.min_points:
         return []
     shape = curve.shape
-    b = shape.blocks
+    b = shape.fine
     base = rolling_median(b.median, params.window)
     if b.size == 1:
         noise = diff_noise(b.median, params.window)
