@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ..curves import RunCurves, Shape
+
 
 def num(x: float) -> str:
     """A value as people read it in a message: 4 significant digits."""
@@ -22,3 +24,9 @@ def pct(ratio: float) -> str:
 def rounded(x: float) -> float:
     """A value for the JSON evidence: 6 significant digits."""
     return float(f"{x:.6g}") if math.isfinite(x) else x
+
+
+def train_shape(curves: RunCurves, min_points: int) -> Shape | None:
+    """The training curve's shape, or None when there is too little of it to judge."""
+    curve = curves.train
+    return curve.shape if curve is not None and len(curve.shape) >= min_points else None

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..curves import RunCurves
 from ..model import Finding, Severity
-from ._common import num, pct, rounded
+from ._common import num, pct, rounded, train_shape
 
 KIND = "divergence"
 SEVERITY = Severity.FAIL
@@ -42,10 +42,10 @@ class Params:
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
-    curve = curves.train
-    if curve is None or len(curve.shape) < params.min_points:
+    shape = train_shape(curves, params.min_points)
+    if shape is None:
         return []
-    shape = curve.shape
+    curve = curves.train
     trend = shape.trend(params.window)
     never_back = _blown_up(curve.metric, shape, trend, params)
     if never_back:

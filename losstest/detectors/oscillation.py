@@ -26,7 +26,7 @@ import numpy as np
 from ..curves import RunCurves
 from ..model import Finding, Severity
 from ..signal import blocks, sign_runs
-from ._common import rounded
+from ._common import rounded, train_shape
 
 KIND = "oscillation"
 SEVERITY = Severity.FAIL
@@ -43,10 +43,10 @@ class Params:
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
-    curve = curves.train
-    if curve is None or len(curve.shape) < params.min_points:
+    shape = train_shape(curves, params.min_points)
+    if shape is None:
         return []
-    shape = curve.shape
+    curve = curves.train
     level = shape.blocks.median
     bins = min(params.bins, len(level) // params.bin_points)
     coarse = blocks(shape.blocks.step, level, bins)

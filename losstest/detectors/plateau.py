@@ -25,7 +25,7 @@ import numpy as np
 
 from ..curves import RunCurves
 from ..model import Finding, Severity
-from ._common import num, rounded
+from ._common import num, rounded, train_shape
 
 KIND = "plateau"
 SEVERITY = Severity.FAIL
@@ -41,10 +41,10 @@ class Params:
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
-    curve = curves.train
-    if curve is None or len(curve.shape) < params.min_points:
+    shape = train_shape(curves, params.min_points)
+    if shape is None:
         return []
-    shape = curve.shape
+    curve = curves.train
     start = shape.edge(params.window, at_end=False)
     best = float(shape.trend(params.window).min())
     first, last = int(shape.step[0]), int(shape.step[-1])

@@ -27,7 +27,7 @@ import numpy as np
 from ..curves import RunCurves
 from ..model import Finding, Severity
 from ..signal import diff_noise, rolling_median, runs_of
-from ._common import num, pct, rounded
+from ._common import num, pct, rounded, train_shape
 
 KIND = "spike"
 SEVERITY = Severity.WARN
@@ -44,10 +44,10 @@ class Params:
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
-    curve = curves.train
-    if curve is None or len(curve.shape) < params.min_points:
+    shape = train_shape(curves, params.min_points)
+    if shape is None:
         return []
-    shape = curve.shape
+    curve = curves.train
     b = shape.fine
     base = rolling_median(b.median, params.window)
     if b.size == 1:

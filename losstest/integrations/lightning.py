@@ -11,19 +11,12 @@ report is written to `<log_dir>/losstest_report.json`.
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-
 try:
     from lightning.pytorch import Callback
 except ImportError:  # the older package name
     from pytorch_lightning import Callback
 
-from ..config import Config
-from ..monitor import Monitor
-from ..reporters.json import render
-
-logger = logging.getLogger("losstest")
+from . import TrainingGuard
 
 
 def _number(value) -> float | None:
@@ -33,47 +26,25 @@ def _number(value) -> float | None:
         return None
 
 
-class LossTestCallback(Callback):
-    def __init__(
-        self,
-        config: Config | None = None,
-        stop_on_fail: bool = True,
-        val_metric: str = "val_loss",
-        report_name: str = "losstest_report.json",
-        **monitor_options,
-    ):
-        self.monitor = Monitor(config, **monitor_options)
-        self.stop_on_fail = stop_on_fail
+class LossTestCallback(TrainingGuard, Callback):
+    def __init__(self, *args, val_metric: str = "val_loss", **kwargs):
+        super().__init__(*args, **kwargs)
         self.val_metric = val_metric
-        self.report_name = report_name
-        self.stopped_at: int | None = None
 
     def _feed(self, trainer, **metrics) -> None:
-        metrics = {k: v for k, v in metrics.items() if v is not None}
-        if not metrics:
-            return
-        for finding in self.monitor.update(trainer.global_step, **metrics):
-            logger.warning("losstest: %s: %s", finding.kind, finding.message)
-        if self.stop_on_fail and self.monitor.verdict == "fail" and self.stopped_at is None:
-            self.stopped_at = trainer.global_step
+        if self.feed(trainer.global_step, metrics):
             trainer.should_stop = True
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        lr = None
-        if trainer.optimizers:
-            lr = trainer.optimizers[0].param_groups[0].get("lr")
+        lr = trainer.optimizers[0].param_groups[0].get("lr") if trainer.optimizers else None
         self._feed(trainer, loss=_number(loss) if loss is not None else None, lr=lr)
 
     def on_validation_end(self, trainer, pl_module):
-        if trainer.sanity_checking:
-            return
-        value = _number(trainer.callback_metrics.get(self.val_metric))
-        if value is not None:
-            self._feed(trainer, **{self.val_metric: value})
+        if not trainer.sanity_checking:
+            self._feed(
+                trainer, **{self.val_metric: _number(trainer.callback_metrics.get(self.val_metric))}
+            )
 
     def on_train_end(self, trainer, pl_module):
-        report = self.monitor.report()
-        folder = Path(trainer.log_dir or trainer.default_root_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / self.report_name).write_text(render(report))
+        self.save(trainer.log_dir or trainer.default_root_dir)
