@@ -15,7 +15,7 @@ from losstest.api import ReadOptions
 from losstest.errors import InputError
 from losstest.readers import Source
 
-from .conftest import CORPUS
+from .conftest import CORPUS, DATA
 
 
 def values(frame, metric, run=None):
@@ -339,3 +339,14 @@ def test_directory_of_mixed_formats_is_one_report_entry_per_run():
     assert len(report.problems) == 1  # the LFS pointer; a walk skips files with no metrics
     assert "Git LFS pointer" in report.problems[-1].message
     assert Source  # the public reader type
+
+
+def test_mlflow_store_written_by_mlflow():
+    """tests/data/mlflow was written by MLflow 3 (bench/realruns/mlflow_store.py)."""
+    report = losstest.analyze(DATA / "mlflow" / "mlruns")
+    (run,) = report.runs
+    assert run.run == "bright-fox" and run.metric == "train/loss" and run.val_metric == "val_loss"
+    assert run.steps == 51 and [f.kind for f in run.findings] == ["nan"]
+    from losstest.hparams import of_run
+
+    assert of_run(run.run, run.source) == {"lr": 0.001}
