@@ -1,6 +1,7 @@
 """Hyperparameters of a run: from its name (`lr=3e-4_bs=64`, `lr3e-4-bs64`, `lr_0.001`) and
 from the files beside its log (Lightning `hparams.yaml`, `config.json|yaml`, `args.json`, the HF
-`training_args.json`, MLflow `params/`). Files win over names."""
+`training_args.json`, MLflow `params/`) and from the TensorBoard hparams plugin's records in a
+run folder's event files. Files win over names."""
 
 from __future__ import annotations
 
@@ -72,11 +73,48 @@ def _mlflow_params(folder: Path) -> dict[str, Any]:
     return out
 
 
+HPARAMS_SCAN = 2000  # event records read for hyperparameters: they are written at the start
+
+
+def _tensorboard_hparams(folder: Path) -> dict[str, Any]:
+    """The TensorBoard hparams plugin's session start info, in the run's event files."""
+    from .readers.tensorboard import records
+
+    found: dict[str, Any] = {}
+    for path in sorted(folder.rglob("events.out.tfevents.*")):
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+        starts, ends, _ = records(data)
+        for start, end in list(zip(starts.tolist(), ends.tolist(), strict=True))[:HPARAMS_SCAN]:
+            payload = data[start:end]
+            if b"_hparams_/session_start_info" in payload:
+                found.update(_session_hparams(payload))
+    return found
+
+
+def _session_hparams(payload: bytes) -> dict[str, Any]:
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    out: dict[str, Any] = {}
+    for value in Event.FromString(payload).summary.value:
+        if value.metadata.plugin_data.plugin_name != "hparams":
+            continue
+        data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+        for key, v in data.session_start_info.hparams.items():
+            kind = v.WhichOneof("kind")
+            out[key] = {"number_value": v.number_value, "string_value": v.string_value,
+                        "bool_value": v.bool_value}.get(kind)  # fmt: skip
+    return out
+
+
 def of_run(run: str, source: str) -> dict[str, Any]:
     """The hyperparameters of one run."""
     path = Path(source)
     folder = path if path.is_dir() else path.parent
     found = from_name(run)
+    if path.is_dir():
+        found.update(_tensorboard_hparams(path))
     for name in FILES:
         if (folder / name).is_file():
             found.update(_read(folder / name))

@@ -134,3 +134,26 @@ def test_an_unreadable_run_is_reported_and_the_rest_compared(tmp_path):
     result = runner.invoke(app, ["compare", str(tmp_path), "--jobs", "1"])
     assert result.exit_code == 0
     assert "lr=0.01_seed=0" in result.stderr and "lr=0.001_seed=0" in result.stdout
+
+
+def test_hyperparameters_from_the_tensorboard_hparams_plugin(tmp_path):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.plugins.hparams import summary_v2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(tmp_path / "run"))
+    writer.add_event(
+        event_pb2.Event(
+            step=0, wall_time=1.0, summary=summary_v2.hparams_pb({"lr": 0.01, "optimizer": "adam"})
+        )
+    )
+    for step in range(20):
+        value = summary_pb2.Summary.Value(tag="loss", simple_value=3.0 - step / 10)
+        writer.add_event(
+            event_pb2.Event(
+                step=step, wall_time=2.0 + step, summary=summary_pb2.Summary(value=[value])
+            )
+        )
+    writer.close()
+    result = compare([str(tmp_path / "run")], jobs=1)
+    assert result.runs[0].hparams == {"lr": 0.01, "optimizer": "adam"}
