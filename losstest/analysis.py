@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -94,7 +96,7 @@ def analyze_run(
         if config.enabled(kind):
             for f in detector.detect(curves, config.params[kind]):
                 level = config.severity_of(kind, f.severity)
-                findings.append(f if level == f.severity else _with_severity(f, level))
+                findings.append(f if level == f.severity else replace(f, severity=level))
     findings += check_rules(curves, config.rules)
     if reference is not None and config.reference is not None:
         findings += check_reference(train, reference, config.reference)
@@ -113,9 +115,3 @@ def analyze_run(
         curves=curves,
         checks=tuple(checks + (["regression"] if reference is not None else [])),
     )
-
-
-def _with_severity(finding: Finding, severity) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, severity=severity)
