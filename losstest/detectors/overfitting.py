@@ -44,8 +44,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return []
     v = val.shape
     z = rolling_median(v.z, 3) if len(v.z) >= 7 else v.z
-    best_at = int(np.argmin(z))
-    near = slice(max(0, best_at - 1), best_at + 2)  # the smoothing may shift the lowest point
+    lowest = np.flatnonzero(z == z.min())  # the smoothing may shift or widen the lowest point
+    near = slice(max(0, int(lowest[0]) - 1), int(lowest[-1]) + 2)
     best_at = near.start + int(np.argmin(v.z[near]))
     best = float(v.z[best_at])
     after = len(z) - best_at - 1
