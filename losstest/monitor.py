@@ -11,7 +11,7 @@ step at a time.
     report = mon.report()               # the Report analyze would give
 
 A non-finite loss is found at the step it is logged. Every other check runs over the history
-every `check_every` updates, or every twentieth of the history when that is longer (so the
+every `check_every` updates, or every tenth of the history when that is longer (so the
 work per update stays constant however long the run): a finding shows that many updates after
 the data that proves it; a spike also needs half its window of later points to show it
 recovered, and an oscillation its three swings. On the real runs of tests/data the findings of
@@ -107,7 +107,7 @@ class Monitor:
         if self._updates >= self._next_check:
             new += self._record(self._analyse().findings)
             longest = max(len(s.value) for s in self._series.values())
-            self._next_check = self._updates + max(self.check_every, longest // 20)
+            self._next_check = self._updates + max(self.check_every, longest // 10)
         return new
 
     def _losses(self) -> tuple[str | None, ...]:
