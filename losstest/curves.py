@@ -67,6 +67,7 @@ class Shape:
         self.value = value
         self.z, self.is_log = to_log(value)
         self.blocks: Blocks = blocks(step, self.z, WORKING_POINTS)
+        self._trends: dict[float, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.blocks.median)
@@ -93,7 +94,10 @@ class Shape:
         return odd(max(minimum, round(fraction * len(self))), len(self))
 
     def trend(self, fraction: float = 0.05) -> np.ndarray:
-        return rolling_median(self.blocks.median, self.window(fraction))
+        """Running median over `fraction` of the run; computed once for the detectors sharing it."""
+        if fraction not in self._trends:
+            self._trends[fraction] = rolling_median(self.blocks.median, self.window(fraction))
+        return self._trends[fraction]
 
     def edge(self, fraction: float, at_end: bool) -> float:
         """Median level of the first or last `fraction` of the curve."""
