@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +40,16 @@ def _error(message: str) -> None:
     typer.echo(f"losstest: error: {message}", err=True)
 
 
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A LossTestError ends the command: one line on stderr naming the problem, exit 2."""
+    try:
+        yield
+    except LossTestError as e:
+        _error(str(e))
+        raise typer.Exit(ERROR) from None
+
+
 def _terminal() -> tuple[bool, int]:
     """Colour only on a terminal without NO_COLOR; the terminal's width, else 80."""
     tty = sys.stdout.isatty()
@@ -61,6 +73,11 @@ def main_options(
     """losstest"""
 
 
+MetricOpt = Annotated[str | None, typer.Option(help="Training loss metric name.")]
+ValMetricOpt = Annotated[str | None, typer.Option(help="Validation loss metric name.")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="Configuration file (default: losstest.toml found upward).")
+]
 PathsArg = Annotated[
     list[str], typer.Argument(help="Log files, directories, globs, or - for standard input.")
 ]
@@ -73,8 +90,8 @@ def analyze(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
-    metric: Annotated[str | None, typer.Option(help="Training loss metric name.")] = None,
-    val_metric: Annotated[str | None, typer.Option(help="Validation loss metric name.")] = None,
+    metric: MetricOpt = None,
+    val_metric: ValMetricOpt = None,
     step: Annotated[str | None, typer.Option(help="Column that holds the step.")] = None,
     input_format: Annotated[
         str | None, typer.Option(help="Read every input as this format (default: by content).")
@@ -111,9 +128,7 @@ def analyze(
     plot_dir: Annotated[
         Path | None, typer.Option(help="Also draw one PNG per run into this folder.")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Configuration file (default: losstest.toml found upward).")
-    ] = None,
+    config: ConfigOpt = None,
     select: Annotated[
         list[str] | None, typer.Option(help="Run only these checks (repeatable).")
     ] = None,
@@ -127,7 +142,7 @@ def analyze(
     from .readers import READERS
     from .reporters import REPORTERS, RenderOptions
 
-    try:
+    with _user_errors():
         extra = [_report_target(spec) for spec in report_to or []]
         if input_format is not None and input_format not in READERS:
             raise LossTestError(
@@ -146,9 +161,6 @@ def analyze(
             paths, chosen, options, on_error=lambda e: _error(str(e)),
             on_warning=lambda message: typer.echo(f"losstest: warning: {message}", err=True),
         )  # fmt: skip
-    except LossTestError as e:
-        _error(str(e))
-        raise typer.Exit(ERROR) from None
     color, width = _terminal()
     if list_metrics:
         from .reporters.text import render_metrics
@@ -206,21 +218,18 @@ def plot_command(
     log_y: Annotated[
         bool | None, typer.Option("--log-y/--linear-y", help="Y scale (default: by range).")
     ] = None,
-    metric: Annotated[str | None, typer.Option(help="Training loss metric name.")] = None,
-    val_metric: Annotated[str | None, typer.Option(help="Validation loss metric name.")] = None,
-    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+    metric: MetricOpt = None,
+    val_metric: ValMetricOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Draw the curves of the runs into a PNG, findings marked."""
     from . import api
     from . import config as settings
     from .reporters.plot import PlotOptions
 
-    try:
+    with _user_errors():
         chosen = settings.load(config).replace(metric=metric, val_metric=val_metric)
         report = api.analyze(paths, chosen, on_error=lambda e: _error(str(e)))
-    except LossTestError as e:
-        _error(str(e))
-        raise typer.Exit(ERROR) from None
     if not report.runs:
         raise typer.Exit(ERROR)
     _draw(report, output, None, PlotOptions(smooth, x.value, log_y))
@@ -256,7 +265,7 @@ def compare_command(
     plot_hparams: Annotated[
         Path | None, typer.Option(help="PNG of the ranking metric against each hyperparameter.")
     ] = None,
-    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Compare many runs: leaderboard, hyperparameter groups, overlay plots."""
     from . import config as settings
@@ -265,7 +274,7 @@ def compare_command(
     from .reporters.leaderboard import LEADERBOARDS
 
     keys = [k.strip() for k in by.split(",") if k.strip()] if by else []
-    try:
+    with _user_errors():
         if rank_by is not None and rank_by not in RANKINGS:
             raise LossTestError(f"--rank-by {rank_by!r}: one of {', '.join(RANKINGS)}")
         chosen = settings.load(config)
@@ -273,9 +282,6 @@ def compare_command(
             paths, chosen, rank_by=rank_by, by=keys, target=target, jobs=jobs,
             keep_reports=plot is not None, progress=_progress(),
         )  # fmt: skip
-    except LossTestError as e:
-        _error(str(e))
-        raise typer.Exit(ERROR) from None
     for problem in result.problems:
         _error(problem.message)
     if not result.runs:
@@ -345,11 +351,11 @@ def watch_command(
     format: Annotated[
         WatchFormat, typer.Option("--format", "-f", help="text, or json: a line per finding.")
     ] = "text",
-    metric: Annotated[str | None, typer.Option(help="Training loss metric name.")] = None,
-    val_metric: Annotated[str | None, typer.Option(help="Validation loss metric name.")] = None,
+    metric: MetricOpt = None,
+    val_metric: ValMetricOpt = None,
     input_format: Annotated[str | None, typer.Option(help="Read the log as this format.")] = None,
     pattern: Annotated[str | None, typer.Option(help="Regex for text logs.")] = None,
-    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Follow a log that is being written and report findings as they appear."""
     import json
@@ -361,11 +367,8 @@ def watch_command(
     from .reporters.json import finding_dict
     from .watch import Follower
 
-    try:
+    with _user_errors():
         chosen = settings.load(config).replace(metric=metric, val_metric=val_metric)
-    except LossTestError as e:
-        _error(str(e))
-        raise typer.Exit(ERROR) from None
     color, width = _terminal()
     name = path.parent.name if path.name.startswith(("metrics", "events")) else path.stem
     follower = Follower(path, input_format, pattern)
@@ -402,11 +405,8 @@ def watch_command(
         live.start()
     try:
         while True:
-            try:
+            with _user_errors():
                 records = follower.poll()
-            except LossTestError as e:
-                _error(str(e))
-                raise typer.Exit(ERROR) from None
             if follower.restarted:
                 typer.echo(f"{path}: the log was truncated or replaced; starting over", err=True)
                 monitor = Monitor(chosen, run=monitor.run, source=str(path))
@@ -435,16 +435,13 @@ def config_command(
     show: Annotated[
         bool, typer.Option("--show", help="Print the effective configuration.")
     ] = False,
-    config: Annotated[Path | None, typer.Option(help="Configuration file.")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Show the configuration in effect here (file found upward, or the defaults)."""
     from . import config as settings
 
-    try:
+    with _user_errors():
         chosen = settings.load(config)
-    except LossTestError as e:
-        _error(str(e))
-        raise typer.Exit(ERROR) from None
     typer.echo(settings.dump(chosen))
 
 

@@ -63,13 +63,6 @@ def diff_noise(z: np.ndarray, window: int) -> np.ndarray:
     return np.append(sigma, sigma[-1:])
 
 
-def robust_sigma(x: np.ndarray) -> float:
-    """The standard deviation a Gaussian with this median absolute deviation would have."""
-    if len(x) == 0:
-        return 0.0
-    return float(MAD_TO_SIGMA * np.median(np.abs(x - np.median(x))))
-
-
 @dataclass(frozen=True)
 class Blocks:
     """A long curve cut into equal blocks: the working resolution of the detectors.

@@ -1,6 +1,6 @@
 """Write a small real MLflow file store (tests/data/mlflow) through MLflow itself:
 
-    MLFLOW_ALLOW_FILE_STORE=true python bench/realruns/mlflow_store.py tests/data/mlflow
+MLFLOW_ALLOW_FILE_STORE=true python bench/realruns/mlflow_store.py tests/data/mlflow
 """
 
 from __future__ import annotations
