@@ -1,5 +1,5 @@
-"""Write docs/checks.md from the detectors' docstrings, with a picture of each kind drawn
-from a real run in tests/data. Run it after changing a detector:
+"""Write docs/checks.md from the checks' docstrings, with a picture of each kind drawn
+from a real run in tests/data. Run it after changing a check:
 
     python docs/make_checks.py
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import losstest
-from losstest.detectors import DETECTORS
-from losstest.reporters.plot import save
+from losstest.checks import CHECKS, HEADINGS
+from losstest.reporters.plot import figure
 
 DOCS = Path(__file__).parent
 DATA = DOCS.parent / "tests" / "data"
@@ -26,9 +26,6 @@ EXAMPLES = {
 }
 
 
-HEADINGS = ("What it detects:", "Algorithm:", "Why it matters:", "Parameters:", "What to do:")
-
-
 def _paragraphs(body: str) -> str:
     """Each docstring heading starts a paragraph of its own, the heading in bold."""
     text = " ".join(body.split())
@@ -40,14 +37,15 @@ def _paragraphs(body: str) -> str:
 def page() -> str:
     parts = [
         "# The checks\n",
-        "Each check is one module of `losstest/detectors/`; this page is written from their "
+        "Each check is one module of `losstest/checks/`; this page is written from their "
         "docstrings by `docs/make_checks.py` (`losstest explain KIND` prints the same). "
-        "Thresholds are set per check in the configuration (`[checks.KIND]`).\n",
+        "Thresholds are set per check in the configuration (`[checks.KIND]`); `--select` and "
+        "`--ignore` take a check's kind or its code.\n",
     ]
-    for kind, module in DETECTORS.items():
-        title, _, body = module.__doc__.strip().partition("\n")
-        parts.append(f"## {title}\n\n{_paragraphs(body)}\n")
-        parts.append(f"Default severity: `{module.SEVERITY.value}`.\n")
+    for kind, check in CHECKS.items():
+        title, _, body = check.doc.partition("\n\n")
+        parts.append(f"## {check.code} {' '.join(title.split())}\n\n{_paragraphs(body)}\n")
+        parts.append(f"Default severity: `{check.severity.value}`.\n")
         if kind in EXAMPLES:
             parts.append(
                 f"![{kind}](img/{kind}.png)\n\n*Example: `tests/data/{EXAMPLES[kind]}`.*\n"
@@ -59,7 +57,8 @@ def main() -> None:
     (DOCS / "checks.md").write_text(page())
     for kind, example in EXAMPLES.items():
         config = losstest.Config(num_classes=2) if kind == "underfitting" else None
-        save(losstest.analyze(DATA / example, config).runs, DOCS / "img" / f"{kind}.png")
+        runs = losstest.analyze(DATA / example, config).runs
+        figure(runs).savefig(DOCS / "img" / f"{kind}.png")
 
 
 if __name__ == "__main__":

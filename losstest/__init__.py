@@ -13,10 +13,11 @@ __version__ = "0.1.0"
 from .api import analyze, load
 from .config import Config
 from .errors import ConfigError, InputError, LossTestError
-from .model import Finding, Report, RunReport, Severity
 from .monitor import Monitor
+from .readers import ReadOptions
+from .report import Finding, Report, RunReport, Severity
 
 __all__ = [
-    "Config", "ConfigError", "Finding", "InputError", "LossTestError", "Monitor", "Report",
-    "RunReport", "Severity", "__version__", "analyze", "load",
+    "Config", "ConfigError", "Finding", "InputError", "LossTestError", "Monitor", "ReadOptions",
+    "Report", "RunReport", "Severity", "__version__", "analyze", "load",
 ]  # fmt: skip

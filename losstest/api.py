@@ -1,54 +1,62 @@
-"""The library API: `load` logs into the canonical frame, `analyze` a frame into a Report."""
+"""The library API: `load` logs into the canonical frame, `analyze` logs or a frame into a
+Report. Reading is here; judging one run is the engine's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from . import config as config_file
 from . import readers
-from .analysis import analyze_run, curve_of, pick_metrics
+from .checks import kind_of, plan
 from .config import Config
 from .curves import Curve
+from .engine import analyze_frame, curve_of, pick_metrics
 from .errors import ConfigError, InputError
-from .frame import concat, single
-from .model import InputProblem, Report, RunReport
-from .readers import Source
+from .frame import concat, labelled
+from .readers import ReadOptions, Source
+from .report import InputProblem, Report
 
 Paths = str | Path | Sequence[str | Path]
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read the logs: a forced format, the step column, a regex for text logs."""
-
-    input_format: str | None = None
-    step: str | None = None
-    pattern: str | None = None
-
-
 DEFAULT_READ = ReadOptions()
+
+
+def configure(
+    path: Path | None = None,
+    *,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """The configuration in effect: the file given (or found upward), then the command-line
+    overrides (None leaves a setting as the file has it). Every check, key and value is checked
+    now, before any log is read."""
+    base = config_file.load(path)
+    chosen = base.replace(
+        select=frozenset(kind_of(k, "--select") for k in select) if select else None,
+        ignore=base.ignore | {kind_of(k, "--ignore") for k in ignore} if ignore else None,
+        **overrides,
+    )
+    plan(chosen)
+    return chosen
 
 
 def _paths(paths: Paths) -> list[str]:
     return [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
 
 
-def read_source(source: Source, options: ReadOptions = ReadOptions()) -> pd.DataFrame:
+def read_source(source: Source, options: ReadOptions = DEFAULT_READ) -> pd.DataFrame:
     """One source's canonical frame, with `source` as a column."""
-    source.step_column, source.pattern = options.step, options.pattern
-    frame, _ = readers.read(source, options.input_format)
-    frame.insert(0, "source", single(source.name, len(frame)))
-    runs = frame["run"].cat.categories  # runs the reader named (several in one file) keep it
-    frame["run"] = frame["run"].cat.rename_categories([r or source.run for r in runs])
-    return frame
+    frame, _ = readers.read(source, options)
+    return labelled(frame, source.name, source.run)
 
 
 def iter_frames(
     paths: Paths,
-    options: ReadOptions = ReadOptions(),
+    options: ReadOptions = DEFAULT_READ,
     on_error: Callable[[InputError], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> Iterator[pd.DataFrame]:
@@ -60,7 +68,7 @@ def iter_frames(
             raise error
         on_error(error)
 
-    found, errors = readers.discover(_paths(paths))
+    found, errors = readers.discover(_paths(paths), options)
     for error in errors:
         fail(error)
     for source in found:
@@ -74,7 +82,7 @@ def iter_frames(
         yield frame
 
 
-def load(paths: Paths, options: ReadOptions = ReadOptions()) -> pd.DataFrame:
+def load(paths: Paths, options: ReadOptions = DEFAULT_READ) -> pd.DataFrame:
     """All runs under the paths in one canonical frame (columns: source, run, metric, step,
     value, and wall_time / epoch where the format has them). Raises InputError for the first
     unreadable file."""
@@ -88,35 +96,21 @@ def reference_curve(config: Config) -> Curve | None:
     """The training loss of the configured reference run, read once for all runs."""
     if config.reference is None:
         return None
+    run = config.reference["run"]
     try:
-        frame = load(config.reference.run)
+        frame = load(run)
     except InputError as e:
         raise ConfigError(f"reference run: {e}") from e
-    metric = config.reference.metric or pick_metrics(frame, config)[0]
+    metric = config.reference.get("metric") or pick_metrics(frame, config)[0]
     if metric is None or metric not in set(frame["metric"].cat.categories):
-        raise ConfigError(f"reference run {config.reference.run}: no training loss metric found")
+        raise ConfigError(f"reference run {run}: no training loss metric found")
     return curve_of(frame, metric)
-
-
-def analyze_frame(
-    frame: pd.DataFrame, config: Config | None = None, reference: Curve | None = None
-) -> list[RunReport]:
-    config = config or Config()
-    if reference is None:
-        reference = reference_curve(config)
-    if frame["source"].nunique() == 1 and frame["run"].nunique() == 1:
-        source, run = str(frame["source"].iat[0]), str(frame["run"].iat[0])
-        return [analyze_run(frame, source, run, config, reference)]
-    return [
-        analyze_run(rows, str(source), str(run), config, reference)
-        for (source, run), rows in frame.groupby(["source", "run"], observed=True, sort=False)
-    ]
 
 
 def analyze(
     data: pd.DataFrame | Paths,
     config: Config | None = None,
-    options: ReadOptions = ReadOptions(),
+    options: ReadOptions = DEFAULT_READ,
     on_error: Callable[[InputError], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> Report:

@@ -10,48 +10,23 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import api, hparams
+from . import api, hparams, readers
+from .checks import tallies
 from .config import Config
-from .curves import Curve
-from .errors import InputError
-from .model import InputProblem, RunReport
+from .engine import analyze_frame
+from .errors import ConfigError, InputError
+from .report import Comparison, Group, InputProblem, RunReport, RunSummary
 
 RANKINGS = ("best_val_loss", "final_loss", "auc", "steps_to_target")
-TAIL = 0.05  # the share of the run whose median is the final loss
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    run: str
-    source: str
-    verdict: str
-    findings: tuple[str, ...]
-    hparams: dict[str, Any]
-    steps: int
-    final_loss: float | None
-    best_val_loss: float | None
-    best_val_step: int | None
-    auc: float | None  # mean loss over the run, steps scaled to [0, 1]
-    steps_to_target: int | None
-    spikes: int
-    swings: int
-    val_gap: float | None  # last validation loss - final training loss
-    report: RunReport | None = field(default=None, compare=False, repr=False)  # kept for plots
-
-    def value(self, key: str) -> float | None:
-        return getattr(self, key)
-
-
-def _final(curve: Curve | None) -> float | None:
-    if curve is None or not curve.finite.any():
-        return None
-    values = curve.value[curve.finite]
-    return float(np.median(values[-max(1, round(TAIL * len(values))) :]))
+def check_ranking(rank_by: str | None) -> None:
+    if rank_by is not None and rank_by not in RANKINGS:
+        raise ConfigError(f"--rank-by {rank_by!r}: one of {', '.join(RANKINGS)}")
 
 
 def summarize(run: RunReport, target: float | None = None, keep: bool = False) -> RunSummary:
@@ -67,15 +42,14 @@ def summarize(run: RunReport, target: float | None = None, keep: bool = False) -
         auc = float(np.trapezoid(values, (steps - steps[0]) / span))
         if target is not None and (values <= target).any():
             reached = int(steps[np.argmax(values <= target)])
-    final = _final(train)
+    final = train.final_level() if train is not None else None
     last_val = float(val.value[val.finite][-1]) if val is not None and val.finite.any() else None
-    swings = [f.evidence.get("swings", 0) for f in run.findings if f.kind == "oscillation"]
     return RunSummary(
         run=run.run, source=run.source, verdict=run.verdict,
         findings=tuple(dict.fromkeys(f.kind for f in run.findings if f.severity != "info")),
         hparams=hparams.of_run(run.run, run.source), steps=run.steps, final_loss=final,
         best_val_loss=best_val, best_val_step=best_step, auc=auc, steps_to_target=reached,
-        spikes=sum(f.kind == "spike" for f in run.findings), swings=int(sum(swings)),
+        tallies=tallies(run.findings),
         val_gap=None if last_val is None or final is None else last_val - final,
         report=run if keep else None,
     )  # fmt: skip
@@ -87,27 +61,8 @@ def _summarize_source(task: tuple) -> tuple[list[RunSummary], list[InputProblem]
         frame = api.read_source(source, options)
     except InputError as e:
         return [], [InputProblem(e.source, str(e))]
-    reports = api.analyze_frame(frame, config)
+    reports = analyze_frame(frame, config)
     return [summarize(r, target, keep) for r in reports], []
-
-
-@dataclass(frozen=True)
-class Group:
-    by: dict[str, Any]
-    runs: int
-    failed: int
-    mean: float | None
-    std: float | None
-    values: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    rank_by: str
-    runs: tuple[RunSummary, ...]  # ranked: best first, failed runs last
-    groups: tuple[Group, ...]
-    summary: tuple[str, ...]
-    problems: tuple[InputProblem, ...] = ()
 
 
 def rank(runs: Sequence[RunSummary], rank_by: str) -> list[RunSummary]:
@@ -184,8 +139,9 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Analyse every run under the paths (in `jobs` worker processes) and compare them."""
+    check_ranking(rank_by)
     config = config or Config()
-    found, errors = api.readers.discover(list(paths))
+    found, errors = readers.discover(list(paths), options)
     problems = [InputProblem(e.source, str(e)) for e in errors]
     tasks = [(s, config, options, target, keep_reports) for s in found]
     jobs = jobs or os.cpu_count() or 1
@@ -212,4 +168,4 @@ def compare(
     ranked = rank(summaries, rank_by)
     groups = group(ranked, by, rank_by) if by else []
     return Comparison(rank_by, tuple(ranked), tuple(groups), tuple(sentences(groups, by, rank_by)),
-                      tuple(problems))  # fmt: skip
+                      tuple(problems), tuple(by))  # fmt: skip

@@ -5,10 +5,10 @@ metric = "loss"            # training loss; found by name when absent
 val_metric = "val_loss"
 vocab_size = 50257         # chance level ln(V) for underfitting (or num_classes)
 fail_on = "fail"           # or "warn"
-select = ["nan", "divergence"]   # run only these checks (default: all)
+select = ["nan", "divergence"]   # run only these checks, by kind or code (default: all)
 ignore = ["spike"]
 
-[checks.spike]             # any detector: enabled, severity, and its parameters
+[checks.spike]             # any check: enabled, severity, and its parameters
 enabled = true
 severity = "fail"
 threshold = 8.0
@@ -18,17 +18,15 @@ threshold = 8.0
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .detectors import DETECTORS
-from .detectors.underfitting import chance_level
 from .errors import ConfigError
-from .model import Severity
-from .rules import Reference, Rule, parse_reference, parse_rules
+from .report import Severity
 
 FILE_NAMES = ("losstest.toml", "pyproject.toml")
 TOP_KEYS = {
@@ -40,6 +38,9 @@ TOP_KEYS = {
 
 @dataclass(frozen=True)
 class Config:
+    """The settings as written. The check tables are kept as they are: the check registry
+    validates them (`losstest.checks.plan`), so that this module knows no check."""
+
     metric: str | None = None
     val_metric: str | None = None
     step: str | None = None
@@ -47,67 +48,32 @@ class Config:
     num_classes: int | None = None
     target: float | None = None
     fail_on: Severity = Severity.FAIL
-    select: frozenset[str] | None = None
+    select: frozenset[str] | None = None  # kinds or codes
     ignore: frozenset[str] = frozenset()
-    severity: Mapping[str, Severity] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(
-        default_factory=lambda: {kind: m.Params() for kind, m in DETECTORS.items()}
-    )
-    rules: tuple[Rule, ...] = ()
-    reference: Reference | None = None
+    checks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [checks.KIND]
+    rules: tuple[Mapping[str, Any], ...] = ()  # [[rules]]
+    reference: Mapping[str, Any] | None = None  # [reference], its run a resolved path
     source: str | None = None  # the file it came from
 
     @property
     def chance(self) -> float | None:
-        return chance_level(self.vocab_size or self.num_classes)
-
-    def enabled(self, kind: str) -> bool:
-        return (self.select is None or kind in self.select) and kind not in self.ignore
-
-    def severity_of(self, kind: str, found: Severity) -> Severity:
-        return self.severity.get(kind, found)
+        """The cross-entropy of guessing uniformly: ln(vocabulary or classes), if known."""
+        n = self.vocab_size or self.num_classes
+        return math.log(n) if n and n > 1 else None
 
     def replace(self, **changes: Any) -> Config:
         """A copy with the non-None changes applied (command-line flags over the file)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _kinds(values: list, where: str) -> frozenset[str]:
-    unknown = [v for v in values if v not in DETECTORS]
-    if unknown:
-        raise ConfigError(f"{where}: unknown check {unknown[0]!r} (known: {', '.join(DETECTORS)})")
-    return frozenset(values)
-
-
-def _typed(value: Any, kind: type, key: str, where: str) -> Any:
+def typed(value: Any, kind: type, key: str, where: str) -> Any:
+    """`value` if it is of `kind` (an int where a float is asked for becomes one); else the
+    key and the file are named."""
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise ConfigError(f"{where}: {key} must be {kind.__name__}, not {type(value).__name__}")
     return value
-
-
-def _check_settings(kind: str, table: Any, where: str) -> tuple[bool, Severity | None, Any]:
-    if kind not in DETECTORS:
-        raise ConfigError(f"{where}: unknown check [checks.{kind}] (known: {', '.join(DETECTORS)})")
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where}: checks.{kind} must be a table")
-    params_type = DETECTORS[kind].Params
-    fields = {f.name: f.type for f in dataclasses.fields(params_type)}
-    values, enabled, severity = {}, True, None
-    for key, value in table.items():
-        name = f"checks.{kind}.{key}"
-        if key == "enabled":
-            enabled = _typed(value, bool, name, where)
-        elif key == "severity":
-            severity = parse_severity(_typed(value, str, name, where), f"{where}: {name}")
-        elif key in fields:
-            default = getattr(params_type(), key)
-            values[key] = _typed(value, type(default), name, where)
-        else:
-            known = ", ".join(["enabled", "severity", *fields])
-            raise ConfigError(f"{where}: unknown key {name} (known: {known})")
-    return enabled, severity, params_type(**values)
 
 
 def parse_severity(value: str, where: str) -> Severity:
@@ -118,36 +84,35 @@ def parse_severity(value: str, where: str) -> Severity:
 
 
 def from_mapping(data: Mapping[str, Any], where: str) -> Config:
-    """A Config from a parsed TOML table; every unknown key or wrong type is named."""
+    """A Config from a parsed TOML table; every unknown top-level key or wrong type is named
+    (the check tables are checked by the registry)."""
     settings: dict[str, Any] = {"source": where}
     for key, value in data.items():
         if key not in TOP_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(TOP_KEYS)})")
-        settings[key] = _typed(value, TOP_KEYS[key], key, where)
+        settings[key] = typed(value, TOP_KEYS[key], key, where)
     if "fail_on" in settings:
         settings["fail_on"] = parse_severity(settings["fail_on"], f"{where}: fail_on")
     for key in ("select", "ignore"):
         if key in settings:
-            settings[key] = _kinds(settings[key], f"{where}: {key}")
+            settings[key] = frozenset(typed(v, str, key, where) for v in settings[key])
+    for kind, table in settings.get("checks", {}).items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: checks.{kind} must be a table")
     if "rules" in settings:
-        settings["rules"] = parse_rules(settings["rules"], where)
+        settings["rules"] = tuple(settings["rules"])
     if "reference" in settings:
-        settings["reference"] = parse_reference(settings["reference"], where)
-        base = Path(where).parent if where and Path(where).is_file() else Path.cwd()
-        run = Path(settings["reference"].run)
-        path = run if run.is_absolute() else base / run
-        settings["reference"] = dataclasses.replace(settings["reference"], run=str(path))
-    checks = settings.pop("checks", {})
-    params = {kind: m.Params() for kind, m in DETECTORS.items()}
-    severity, disabled = {}, set()
-    for kind, table in checks.items():
-        enabled, level, params[kind] = _check_settings(kind, table, where)
-        if level is not None:
-            severity[kind] = level
-        if not enabled:
-            disabled.add(kind)
-    settings["ignore"] = frozenset(settings.get("ignore", frozenset()) | disabled)
-    return Config(severity=severity, params=params, **settings)
+        settings["reference"] = _reference(settings["reference"], where)
+    return Config(**settings)
+
+
+def _reference(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """The [reference] table with its run as a path relative to the configuration file."""
+    if "run" not in table:
+        raise ConfigError(f'{where}: reference needs run = "path of a known-good log"')
+    base = Path(where).parent if where and Path(where).is_file() else Path.cwd()
+    run = Path(typed(table["run"], str, "reference.run", where))
+    return {**table, "run": str(run if run.is_absolute() else base / run)}
 
 
 def find_file(start: Path) -> Path | None:
@@ -178,45 +143,35 @@ def load(path: Path | None = None, start: Path | None = None) -> Config:
     return from_mapping(data, str(path))
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | Severity):
         return '"' + str(getattr(value, "value", value)).replace('"', '\\"') + '"'
     if isinstance(value, list | tuple | frozenset):
-        return "[" + ", ".join(_toml(v) for v in sorted(value, key=str)) + "]"
+        return "[" + ", ".join(toml_value(v) for v in sorted(value, key=str)) + "]"
     return repr(value)
 
 
-def dump(config: Config) -> str:
-    """The configuration as TOML, every check with all its parameters: what `config --show`
-    prints, and a starting point for a losstest.toml."""
+def dump(config: Config, checks: list[str] = ()) -> str:
+    """The configuration as TOML, with `checks` (the registry's lines for every check) in
+    place: what `config --show` prints, and a starting point for a losstest.toml."""
     lines = [f"# from {config.source or 'the defaults'}"]
     for key in ("metric", "val_metric", "step", "vocab_size", "num_classes", "target"):
         value = getattr(config, key)
-        lines.append(
-            f"{key} = {_toml(value)}"
-            if value is not None
-            else f"# {key} = (found automatically)"
-            if key in ("metric", "val_metric", "step")
-            else f"# {key} = (not set)"
-        )
-    lines.append(f"fail_on = {_toml(config.fail_on)}")
+        if value is not None:
+            lines.append(f"{key} = {toml_value(value)}")
+        else:
+            found = key in ("metric", "val_metric", "step")
+            lines.append(f"# {key} = {'(found automatically)' if found else '(not set)'}")
+    lines.append(f"fail_on = {toml_value(config.fail_on)}")
     if config.select is not None:
-        lines.append(f"select = {_toml(config.select)}")
-    lines.append(f"ignore = {_toml(config.ignore)}")
-    for kind, module in DETECTORS.items():
-        lines += ["", f"[checks.{kind}]", f"enabled = {_toml(config.enabled(kind))}",
-                  f"severity = {_toml(config.severity_of(kind, module.SEVERITY))}"]  # fmt: skip
-        lines += [f"{f.name} = {_toml(getattr(config.params[kind], f.name))}"
-                  for f in dataclasses.fields(config.params[kind])]  # fmt: skip
+        lines.append(f"select = {toml_value(config.select)}")
+    lines.append(f"ignore = {toml_value(config.ignore)}")
+    lines += checks
     for rule in config.rules:
-        lines += ["", "[[rules]]", f"name = {_toml(rule.name)}"]
-        lines += [f"{f.name} = {_toml(getattr(rule, f.name))}" for f in dataclasses.fields(rule)
-                  if f.name != "name" and getattr(rule, f.name) is not None]  # fmt: skip
+        lines += ["", "[[rules]]", *(f"{k} = {toml_value(v)}" for k, v in rule.items())]
     if config.reference is not None:
         lines += ["", "[reference]"]
-        lines += [f"{f.name} = {_toml(getattr(config.reference, f.name))}"
-                  for f in dataclasses.fields(config.reference)
-                  if getattr(config.reference, f.name) is not None]  # fmt: skip
+        lines += [f"{k} = {toml_value(v)}" for k, v in config.reference.items()]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Curves as the detectors see them: one metric of one run, sorted by step, one value a step."""
+"""Curves as the checks see them: one metric of one run, sorted by step, one value a step."""
 
 from __future__ import annotations
 
@@ -7,12 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .signal import Blocks, blocks, diff_noise, odd, rolling_median, to_log
-
-# Detectors look at most this many points; longer curves are cut into blocks whose
-# median, peak and spread keep the level, every spike and the noise.
-WORKING_POINTS = 4000
-SPIKE_POINTS = 50_000  # spikes are looked for at a finer resolution: one step, up to this many
+FINAL_TAIL = 0.05  # the share of a run whose median is its final level
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,69 +48,18 @@ class Curve:
     def finite(self) -> np.ndarray:
         return np.isfinite(self.value)
 
-    @cached_property
-    def shape(self) -> Shape:
-        return Shape(self.step[self.finite], self.value[self.finite])
-
-
-class Shape:
-    """The finite part of a curve in a scale-free space (log, or IQR units), blocked to a
-    working resolution, with a trend line: what the shape detectors share."""
-
-    def __init__(self, step: np.ndarray, value: np.ndarray):
-        self.step = step
-        self.value = value
-        self.z, self.is_log = to_log(value)
-        self.blocks: Blocks = blocks(step, self.z, WORKING_POINTS)
-        self._trends: dict[float, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return len(self.blocks.median)
-
-    @cached_property
-    def fine(self) -> Blocks:
-        """The curve at the resolution spikes are looked for at."""
-        return blocks(self.step, self.z, SPIKE_POINTS)
-
-    @cached_property
-    def noise(self) -> float:
-        """Standard deviation of the working points around the curve's trend."""
-        b = self.blocks
-        if b.size == 1:
-            return float(np.median(diff_noise(b.median, 31))) if len(b.median) > 2 else 0.0
-        return float(np.median(b.spread)) * 1.25 / np.sqrt(b.size)
-
-    def level_error(self, window: int) -> float:
-        """Standard error of a median over `window` working points: how far two trend levels
-        may differ by noise alone."""
-        return self.noise * 1.25 / np.sqrt(max(window, 1))
-
-    def window(self, fraction: float, minimum: int = 3) -> int:
-        return odd(max(minimum, round(fraction * len(self))), len(self))
-
-    def trend(self, fraction: float = 0.05) -> np.ndarray:
-        """Running median over `fraction` of the run; computed once for the detectors sharing it."""
-        if fraction not in self._trends:
-            self._trends[fraction] = rolling_median(self.blocks.median, self.window(fraction))
-        return self._trends[fraction]
-
-    def edge(self, fraction: float, at_end: bool) -> float:
-        """Median level of the first or last `fraction` of the curve."""
-        k = max(3, round(fraction * len(self)))
-        part = self.blocks.median[-k:] if at_end else self.blocks.median[:k]
-        return float(np.median(part))
-
-    def unscale(self, z: float) -> float:
-        """A level in the working space back in the curve's own units."""
-        if self.is_log:
-            return float(np.exp(z))
-        q1, q3 = np.percentile(self.value, [25, 75])
-        return float(z * (q3 - q1 or np.ptp(self.value) or 1.0))
+    def final_level(self, tail: float = FINAL_TAIL) -> float | None:
+        """The median of the last `tail` of its finite values: "the final loss", unmoved by
+        the noise of the last step."""
+        values = self.value[self.finite]
+        return (
+            float(np.median(values[-max(1, round(tail * len(values))) :])) if len(values) else None
+        )
 
 
 @dataclass(frozen=True, eq=False)
 class RunCurves:
-    """What one run offers the detectors."""
+    """What one run offers the checks."""
 
     train: Curve | None
     val: Curve | None
@@ -123,3 +67,4 @@ class RunCurves:
     target: float | None = None  # a loss the run must get below, if configured
     lr: Curve | None = None  # the learning rate and gradient norm, for plots
     grad_norm: Curve | None = None
+    reference: Curve | None = None  # the training loss of a known-good run, if configured

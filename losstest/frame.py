@@ -152,3 +152,12 @@ def from_columns(
 def clean_name(name: str) -> str:
     """A run or metric name as people write it: trimmed, inner whitespace collapsed."""
     return re.sub(r"\s+", " ", str(name)).strip()
+
+
+def labelled(frame: pd.DataFrame, source: str, run: str) -> pd.DataFrame:
+    """The frame with its `source` column, and `run` for rows whose reader named no run (a
+    file may hold several named runs): the one place the source column is written."""
+    frame.insert(0, "source", single(source, len(frame)))
+    runs = frame["run"].cat.categories
+    frame["run"] = frame["run"].cat.rename_categories([r or run for r in runs])
+    return frame

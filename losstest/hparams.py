@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .readers.tensorboard import records
+
 NAME_PAIR = re.compile(
     r"(?P<key>[A-Za-z][A-Za-z_]*?)(?P<sep>=|_)?(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
     r"(?=$|[_/,\-=]|[A-Za-z])"
@@ -78,8 +80,6 @@ HPARAMS_SCAN = 2000  # event records read for hyperparameters: they are written 
 
 def _tensorboard_hparams(folder: Path) -> dict[str, Any]:
     """The TensorBoard hparams plugin's session start info, in the run's event files."""
-    from .readers.tensorboard import records
-
     found: dict[str, Any] = {}
     for path in sorted(folder.rglob("events.out.tfevents.*")):
         with open(path, "rb") as f:

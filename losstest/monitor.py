@@ -30,10 +30,14 @@ from array import array
 import numpy as np
 import pandas as pd
 
-from .analysis import analyze_run
+from .checks import identity, plan
 from .config import Config
-from .frame import long_frame, single
-from .model import Finding, Report, RunReport, verdict_of
+from .curves import Curve
+from .engine import analyze_run, pick_metrics
+from .formatting import num
+from .frame import labelled, long_frame
+from .report import Finding, Report, RunReport, verdict_of
+from .reporters.sparkline import sparkline
 
 
 class _Series:
@@ -82,11 +86,13 @@ class Monitor:
         self.config = (
             (config or Config()).replace(**overrides) if overrides else (config or Config())
         )
+        self._checks = plan(self.config)  # validated once: a bad setting fails here
         self.check_every = check_every
         self.max_points = max_points
         self.run, self.source = run, source
         self._series: dict[str, _Series] = {}
         self._seen: set[tuple] = set()
+        self._non_finite: set[str] = set()  # metrics that logged NaN or inf: checked at once
         self._found: list[Finding] = []
         self._updates = 0
         self._next_check = check_every
@@ -100,7 +106,9 @@ class Monitor:
                 continue
             value = float(value)
             self._series.setdefault(name, _Series(self.max_points)).add(int(step), value)
-            first_bad = not math.isfinite(value) and ("nan", name) not in self._seen
+            first_bad = not math.isfinite(value) and name not in self._non_finite
+            if first_bad:
+                self._non_finite.add(name)
             if first_bad and name in self._losses():
                 new += self._record(self._analyse().findings)
         self._updates += 1
@@ -111,8 +119,6 @@ class Monitor:
         return new
 
     def _losses(self) -> tuple[str | None, ...]:
-        from .analysis import pick_metrics
-
         frame = self._frame()
         return pick_metrics(frame, self.config) if len(frame) else ()
 
@@ -123,30 +129,22 @@ class Monitor:
             steps.append(np.frombuffer(series.step, dtype=np.int64))
             values.append(np.frombuffer(series.value, dtype=np.float64))
         if not names:
-            return long_frame([], np.array([], dtype=np.int64), np.array([]))
+            return labelled(long_frame([], np.array([], dtype=np.int64), np.array([])),
+                            self.source, self.run)  # fmt: skip
         frame = long_frame(np.concatenate(names), np.concatenate(steps), np.concatenate(values),
                            run=self.run)  # fmt: skip
-        frame.insert(0, "source", single(self.source, len(frame)))
-        return frame
+        return labelled(frame, self.source, self.run)
 
     def _analyse(self) -> RunReport:
-        self._last = analyze_run(self._frame(), self.source, self.run, self.config)
+        self._last = analyze_run(
+            self._frame(), self.source, self.run, self.config, checks=self._checks
+        )
         return self._last
 
-    @staticmethod
-    def _key(f: Finding) -> tuple:
-        """What makes a finding new: a spike by its peak, anything else by its kind and metric
-        (a divergence found again a little later is the same divergence)."""
-        if f.kind == "spike":
-            return (f.kind, f.metric, f.evidence.get("peak_step"))
-        if f.kind in ("restart", "rule"):
-            return (f.kind, f.metric, f.start_step, f.message)
-        return (f.kind, f.metric)
-
     def _record(self, findings) -> list[Finding]:
-        new = [f for f in findings if self._key(f) not in self._seen]
+        new = [f for f in findings if identity(f) not in self._seen]
         for f in new:
-            self._seen.add(self._key(f))
+            self._seen.add(identity(f))
         self._found += new
         return new
 
@@ -166,11 +164,6 @@ class Monitor:
 
     def status(self) -> str:
         """One line for a live display: last step, latest and smoothed loss, a sparkline."""
-        from .analysis import pick_metrics
-        from .curves import Curve
-        from .detectors._common import num
-        from .reporters.sparkline import sparkline
-
         frame = self._frame()
         train = pick_metrics(frame, self.config)[0] if len(frame) else None
         series = self._series.get(train) if train else None

@@ -9,16 +9,21 @@ seen before are passed on. A file that shrinks or is replaced starts over.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import readers
+from .config import Config
 from .errors import InputError
 from .frame import empty
-from .readers import Source, tensorboard
+from .monitor import Monitor
+from .readers import ReadOptions, Source, tensorboard
+from .readers.options import DEFAULT
+from .readers.source import run_name
+from .report import Finding, Report
 
 LINE_FORMATS = ("jsonl", "csv", "text", "wandb-csv")
 
@@ -47,11 +52,10 @@ def rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, float]]]:
 class Follower:
     """Reads what a log (file or TensorBoard folder) gained since the last poll."""
 
-    def __init__(self, path: Path, input_format: str | None = None, pattern: str | None = None):
+    def __init__(self, path: Path, options: ReadOptions = DEFAULT):
         self.path = Path(path)
-        self.input_format = input_format
-        self.pattern = pattern
-        self.format: str | None = input_format
+        self.options = options
+        self.format: str | None = options.input_format
         self.restarted = False  # set when the file shrank or was replaced
         self._cursors: dict[Path, _Cursor] = {}
         self._last_step: int | None = None
@@ -65,7 +69,7 @@ class Follower:
             return self._poll_events(sorted(self.path.rglob("events.out.tfevents.*")))
         if self.format is None:
             source = Source(str(self.path), self.path)
-            self.format = readers.sniff(source)
+            self.format = readers.sniff(source, self.options)
             if self.format is None:
                 if source.head().strip():
                     raise InputError(str(self.path), "not a log format that can be followed")
@@ -101,7 +105,7 @@ class Follower:
         chunk = cursor.header + complete
         if not complete.strip():
             return []
-        frame = self._read(Source(str(self.path), None, _data=chunk, pattern=self.pattern))
+        frame = self._read(Source(str(self.path), None, _data=chunk))
         return list(rows(frame))
 
     def _poll_events(self, files: list[Path]) -> list[tuple[int, dict[str, float]]]:
@@ -120,7 +124,7 @@ class Follower:
         return out
 
     def _poll_whole(self) -> list[tuple[int, dict[str, float]]]:
-        frame = self._read(Source(str(self.path), self.path, pattern=self.pattern))
+        frame = self._read(Source(str(self.path), self.path))
         new = [(s, m) for s, m in rows(frame) if self._last_step is None or s > self._last_step]
         if new:
             self._last_step = max(s for s, _ in new)
@@ -128,7 +132,7 @@ class Follower:
 
     def _read(self, source: Source) -> pd.DataFrame:
         try:
-            frame, _ = readers.read(source, self.format)
+            frame, _ = readers.read(source, replace(self.options, input_format=self.format))
         except InputError as e:
             nothing = (
                 "no numeric metric",
@@ -140,3 +144,44 @@ class Follower:
                 return empty()  # nothing yet
             raise
         return frame
+
+
+class Watch:
+    """A log followed and checked as it grows: each poll reads what was appended and returns
+    the findings that are new. A log that restarts (truncated or replaced) starts a new
+    history; `restarted` says so for that poll."""
+
+    def __init__(self, path: Path, config: Config, options: ReadOptions = DEFAULT):
+        self.path = Path(path)
+        self.config = config
+        self.follower = Follower(self.path, options)
+        self.run = run_name(self.path) or str(path)
+        self.monitor = Monitor(config, run=self.run, source=str(path))
+        self.last_step: int | None = None
+        self.restarted = False
+        self._returned = 0
+
+    def poll(self) -> list[tuple[int, Finding]]:
+        """The new findings in what the log gained, each with the step it was seen at; raises
+        InputError when the log cannot be read."""
+        records = self.follower.poll()
+        self.restarted = self.follower.restarted
+        if self.restarted:
+            self.monitor = Monitor(self.config, run=self.run, source=str(self.path))
+            self._returned = 0
+        found = []
+        for step, values in records:
+            self.last_step = step
+            found += [(step, f) for f in self._new()] if self.monitor.update(step, **values) else []
+        return found
+
+    def finish(self) -> tuple[Report, list[tuple[int | None, Finding]]]:
+        """The report of everything read (with a final check), and the findings that the
+        final check added."""
+        report = self.monitor.report()
+        return report, [(self.last_step, f) for f in self._new()]
+
+    def _new(self) -> list[Finding]:
+        found = self.monitor.findings[self._returned :]
+        self._returned += len(found)
+        return list(found)

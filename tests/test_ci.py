@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -13,11 +12,13 @@ from junitparser import Error, Failure, JUnitXml
 from typer.testing import CliRunner
 
 import losstest
+from losstest import checks
 from losstest import config as settings
 from losstest.cli import app
 from losstest.errors import ConfigError
 from losstest.reporters import REPORTERS, RenderOptions
 
+from . import goldens
 from .conftest import healthy_curve
 
 ROOT = Path(__file__).parents[1]
@@ -32,19 +33,25 @@ def shared_report(monkeypatch):
     return losstest.analyze(["sample_logs"], settings.Config())
 
 
-@pytest.mark.parametrize("name", sorted(REPORTERS))
-def test_every_format_matches_its_golden_file(shared_report, name, monkeypatch):
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    rendered = REPORTERS[name](shared_report, RenderOptions(width=100))
-    golden = GOLDEN / f"sample_logs.{name}"
-    if os.environ.get("LOSSTEST_UPDATE_GOLDEN"):
-        golden.write_text(rendered)
-    assert rendered == golden.read_text(), f"LOSSTEST_UPDATE_GOLDEN=1 pytest {__file__} to update"
+RENDERED = goldens.rendered()
+
+
+@pytest.mark.parametrize("path", sorted(RENDERED), ids=lambda p: p.name)
+def test_every_format_matches_its_golden_file(path):
+    assert path.exists(), f"{path.name} is missing: `make goldens` writes it"
+    assert RENDERED[path] == path.read_text(encoding="utf-8"), (
+        f"{path.name} differs from its golden file: if the change is meant, run `make goldens`, "
+        "review the diff and commit it with the reason"
+    )
+
+
+def test_every_golden_file_is_still_rendered():
+    assert sorted(GOLDEN.iterdir()) == sorted(RENDERED)
 
 
 def test_junit_parses_with_a_real_junit_parser(shared_report, tmp_path):
     path = tmp_path / "report.xml"
-    path.write_text(REPORTERS["junit"](shared_report, RenderOptions()))
+    path.write_text(REPORTERS["junit"].render(shared_report, RenderOptions()))
     xml = JUnitXml.fromfile(str(path))
     suites = {suite.name: suite for suite in xml}
     assert len(suites) == 6
@@ -53,7 +60,7 @@ def test_junit_parses_with_a_real_junit_parser(shared_report, tmp_path):
     assert isinstance(results["divergence"][0], Failure) and results["nan"] == []
     assert suites["losstest: healthy"].failures == 0
     warn = RenderOptions(fail_on=losstest.Severity.WARN)
-    path.write_text(REPORTERS["junit"](shared_report, warn))
+    path.write_text(REPORTERS["junit"].render(shared_report, warn))
     spiky = {s.name: s for s in JUnitXml.fromfile(str(path))}["losstest: spiky"]
     assert spiky.failures == 1
 
@@ -71,19 +78,30 @@ def test_junit_lists_unreadable_files_as_errors(tmp_path, write):
     assert any(isinstance(r, Error) for case in cases for r in case.result)
 
 
-def test_github_annotations_and_step_summary(shared_report, tmp_path, monkeypatch):
+def test_github_annotations_and_step_summary(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
     summary = tmp_path / "summary.md"
+    summary.write_text("earlier steps' summary\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    out = REPORTERS["github"](shared_report, RenderOptions())
-    lines = out.splitlines()
+    result = runner.invoke(app, ["analyze", "sample_logs", "--format", "github"])
+    lines = result.stdout.splitlines()
     assert any(
         line.startswith(
-            "::error file=sample_logs/diverged.jsonl,title=losstest divergence (diverged)::"
+            "::error file=sample_logs/diverged.jsonl,title=losstest divergence LT102 (diverged)::"
         )
         for line in lines
     )
     assert any(line.startswith("::warning ") and "spike" in line for line in lines)
-    assert "| run | verdict |" in summary.read_text()
+    text = summary.read_text()
+    assert text.startswith("earlier steps' summary\n") and "| run | verdict |" in text
+
+
+def test_step_summary_is_left_alone_by_other_formats(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    runner.invoke(app, ["analyze", "sample_logs", "--format", "json"])
+    assert not summary.exists()
 
 
 def test_report_option_writes_several_formats(tmp_path, monkeypatch):
@@ -106,7 +124,7 @@ vocab_size = 96
 num_classes = 96
 target = 9.0
 fail_on = "warn"
-select = ["nan", "divergence", "spike", "oscillation", "plateau", "overfitting", "underfitting", "restart"]
+select = ["nan", "divergence", "spike", "oscillation", "plateau", "overfitting", "underfitting", "restart", "LT501", "regression"]
 ignore = ["restart"]
 
 [tool.losstest.checks.spike]
@@ -155,11 +173,13 @@ def test_config_with_every_key_is_read_from_pyproject(tmp_path):
     nested.mkdir(parents=True)
     config = settings.load(start=nested)
     assert config.metric == "loss" and config.fail_on == "warn" and config.ignore == {"restart"}
-    assert config.params["spike"].threshold == 8.0 and config.severity["spike"] == "fail"
-    assert config.params["divergence"].significance == 3.0
-    assert [r.name for r in config.rules] == ["converges", "rule 2", "rule 3"]
-    assert config.reference.tolerance == 0.05 and config.chance == pytest.approx(np.log(96))
-    shown = settings.dump(config)
+    steps = {check.kind: (params, level) for check, params, level in checks.plan(config).steps}
+    assert "restart" not in steps
+    assert steps["spike"][0].threshold == 8.0 and steps["spike"][1] == "fail"
+    assert steps["divergence"][0].significance == 3.0
+    assert [r.name for r in steps["rule"][0].rules] == ["converges", "rule 2", "rule 3"]
+    assert steps["regression"][0].tolerance == 0.05 and config.chance == pytest.approx(np.log(96))
+    shown = settings.dump(config, checks.describe(config))
     assert "threshold = 8.0" in shown and "[reference]" in shown and 'name = "converges"' in shown
 
 
@@ -172,7 +192,7 @@ def test_config_with_every_key_is_read_from_pyproject(tmp_path):
         ("ignore = ['nonsense']", "unknown check 'nonsense'"),
         ("[checks.spike]\nthreshold = 'high'", "checks.spike.threshold must be float"),
         ("[checks.spike]\nthreshhold = 3", "unknown key checks.spike.threshhold"),
-        ("[checks.wobble]\nenabled = true", "unknown check [checks.wobble]"),
+        ("[checks.wobble]\nenabled = true", "[checks.wobble]: unknown check 'wobble'"),
         ("[[rules]]\nat_step = 3", "at_step and loss_below go together"),
         ("[[rules]]\nlimit = 3", "unknown key 'limit'"),
         ("[reference]\ntolerance = 0.1", "reference needs run"),
@@ -183,7 +203,7 @@ def test_bad_configuration_names_the_key_and_the_file(tmp_path, toml, problem):
     path = tmp_path / "losstest.toml"
     path.write_text(toml)
     with pytest.raises(ConfigError, match=re.escape(problem)) as error:
-        settings.load(path)
+        checks.plan(settings.load(path))  # the file's keys, then the checks' tables
     assert str(path) in str(error.value)
     result = runner.invoke(
         app, ["analyze", str(ROOT / "sample_logs/healthy.jsonl"), "--config", str(path)]

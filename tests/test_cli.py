@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from losstest.checks import CHECKS
 from losstest.cli import app
-from losstest.detectors import DETECTORS
 
 from .conftest import CORPUS, healthy_curve
 
@@ -104,6 +104,7 @@ def test_json_report_follows_the_schema(healthy, diverged, tmp_path):
         "steps",
         "last_step",
         "summary",
+        "val_summary",
         "findings",
     }
     assert run["run"] == "lr1e-2" and run["verdict"] == "fail" and run["steps"] == 500
@@ -111,6 +112,7 @@ def test_json_report_follows_the_schema(healthy, diverged, tmp_path):
     finding = run["findings"][0]
     assert set(finding) == {
         "kind",
+        "code",
         "severity",
         "metric",
         "start_step",
@@ -153,9 +155,11 @@ def test_select_unknown_check_is_a_usage_error(healthy):
 
 
 def test_explain_every_kind():
-    for kind in DETECTORS:
+    for kind in CHECKS:
         result = invoke("explain", kind)
-        assert result.exit_code == 0 and result.stdout.startswith(kind)
+        code = CHECKS[kind].code
+        assert result.exit_code == 0 and result.stdout.startswith(f"{code}  {kind} — ")
+        assert invoke("explain", code.lower()).stdout == result.stdout
     assert invoke("explain", "nope").exit_code == 2
 
 

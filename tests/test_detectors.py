@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import losstest
+from losstest.checks import CHECKS
 from losstest.config import Config
-from losstest.detectors import DETECTORS
 from losstest.frame import long_frame, single
 
 from .conftest import healthy_curve
@@ -44,7 +44,7 @@ EDGE_CASES = {
 
 
 @pytest.mark.parametrize("name", EDGE_CASES)
-@pytest.mark.parametrize("kind", DETECTORS)
+@pytest.mark.parametrize("kind", CHECKS)
 def test_every_detector_survives_edge_cases(kind, name):
     curve = EDGE_CASES[name]
     run = report(curve, config=Config(select=frozenset({kind})))
@@ -190,9 +190,10 @@ def test_restart_keeps_the_values_written_last():
 def test_severity_and_selection_come_from_the_config():
     loss = healthy_curve(1000)
     loss[500] *= 3
-    config = Config(severity={"spike": losstest.Severity.FAIL})
+    config = Config(checks={"spike": {"severity": "fail"}})
     assert report(loss, config=config).verdict == "fail"
     assert report(loss, config=Config(ignore=frozenset({"spike"}))).verdict == "pass"
+    assert report(loss, config=Config(ignore=frozenset({"LT103"}))).verdict == "pass"
 
 
 def test_frame_of_several_runs_gives_a_report_each():

@@ -1,4 +1,5 @@
-"""Readers, one module per format, each with `NAME`, `sniff(source)` and `read(source)`.
+"""Readers, one module per format, each with `NAME`, `sniff(source, options)` and
+`read(source, options)`.
 
 The format is found from the content; the order below is the order of sniffing, most
 specific first. Every reader returns the canonical frame (see `losstest.frame`).
@@ -6,14 +7,17 @@ specific first. Every reader returns the canonical frame (see `losstest.frame`).
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from . import csv, hf_trainer, jsonl, keras_history, megatron, mlflow, tensorboard, text, wandb_csv
-from .source import LFS_POINTER, LFS_PROBLEM, Source, discover, run_name
+from .options import DEFAULT, ReadOptions
+from .source import LFS_POINTER, LFS_PROBLEM, Source, run_name
 
 READERS = {
     module.NAME: module
@@ -32,14 +36,14 @@ READERS = {
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
 LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out"}
 
-__all__ = ["READERS", "Source", "discover", "read", "sniff", "directory_sources"]
+__all__ = ["READERS", "ReadOptions", "Source", "discover", "read", "sniff", "directory_sources"]
 
 
-def sniff(source: Source) -> str | None:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> str | None:
     """The name of the first reader that recognises the content."""
     if source.format_hint:
         return source.format_hint
-    return next((name for name, reader in READERS.items() if reader.sniff(source)), None)
+    return next((name for name, reader in READERS.items() if reader.sniff(source, options)), None)
 
 
 def _why_unreadable(source: Source) -> str:
@@ -55,9 +59,9 @@ def _why_unreadable(source: Source) -> str:
     return f"no metric lines or table found (tried: {', '.join(READERS)})"
 
 
-def read(source: Source, input_format: str | None = None) -> tuple[pd.DataFrame, str]:
+def read(source: Source, options: ReadOptions = DEFAULT) -> tuple[pd.DataFrame, str]:
     """The canonical frame of one source and the format it was read as."""
-    name = input_format or sniff(source)
+    name = options.input_format or sniff(source, options)
     if name is None:
         raise InputError(source.name, _why_unreadable(source))
     if name not in READERS:
@@ -65,7 +69,7 @@ def read(source: Source, input_format: str | None = None) -> tuple[pd.DataFrame,
             source.name, f"unknown input format {name!r} (known: {', '.join(READERS)})"
         )
     try:
-        frame = READERS[name].read(source)
+        frame = READERS[name].read(source, options)
     except InputError:
         raise
     except Exception as e:  # a reader meeting content it cannot parse
@@ -85,7 +89,7 @@ def _run_label(root: Path, folder: Path) -> str:
     return root.name if relative == "." else relative
 
 
-def directory_sources(root: Path) -> list[Source]:
+def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source]:
     """The runs below a directory: each folder of event files is one run (a subfolder of
     such a folder, as the HF Trainer writes for hparams, belongs to it); each other log file
     is one run."""
@@ -116,6 +120,60 @@ def directory_sources(root: Path) -> list[Source]:
             suffix = file.removesuffix(".gz").rsplit(".", 1)[-1].lower()
             if suffix in LOG_SUFFIXES and not file.startswith("."):
                 source = Source(name=str(path), path=path, run=run_name(path))
-                if sniff(source) is not None:
+                if sniff(source, options) is not None:
                     found.append(source)
     return found
+
+
+def _expand(arg: str) -> list[Path]:
+    if arg != "-" and not Path(arg).exists() and glob.has_magic(arg):
+        matches = sorted(glob.glob(arg, recursive=True))
+        if not matches:
+            raise InputError(arg, "no file matches this pattern")
+        return [Path(m) for m in matches]
+    return [Path(arg)]
+
+
+def discover(
+    paths: list[str], options: ReadOptions = DEFAULT
+) -> tuple[list[Source], list[InputError]]:
+    """Every run under the paths: files as given, directories walked for logs.
+
+    Returns the sources and the paths that could not be used.
+    """
+    sources: list[Source] = []
+    errors: list[InputError] = []
+    for arg in paths:
+        if arg == "-":
+            sources.append(Source(name="<stdin>", run="stdin"))
+            continue
+        try:
+            expanded = _expand(arg)
+        except InputError as e:
+            errors.append(e)
+            continue
+        for path in expanded:
+            if path.is_dir():
+                found = directory_sources(path, options)
+                if not found:
+                    errors.append(InputError(str(path), "no training logs found in this directory"))
+                sources.extend(found)
+            elif path.exists():
+                sources.append(Source(name=str(path), path=path, run=run_name(path)))
+            else:
+                errors.append(InputError(str(path), "no such file or directory"))
+    return sources, errors
+
+
+def options(
+    input_format: str | None = None, step: str | None = None, pattern: str | None = None
+) -> ReadOptions:
+    """ReadOptions from the user's words, checked: a known format, a regex that compiles."""
+    if input_format is not None and input_format not in READERS:
+        raise ConfigError(f"unknown --input-format {input_format!r} (known: {', '.join(READERS)})")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise ConfigError(f"--pattern {pattern!r} is not a regular expression ({e})") from e
+    return ReadOptions(input_format, step, pattern)

@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import InputError
 from ._table import frame_from_table
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "csv"
@@ -35,7 +36,7 @@ def delimiter_of(head: bytes) -> str | None:
     return None
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return delimiter_of(source.head()) is not None
 
 
@@ -51,8 +52,8 @@ def complete_records(data: bytes, delimiter: str) -> bytes:
     return data + b"\n" if len(last) == len(header) else data[:cut]
 
 
-def read(source: Source) -> pd.DataFrame:
-    return frame_from_table(read_table(source), run="", step=source.step_column)
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
+    return frame_from_table(read_table(source), run="", step=options.step)
 
 
 def read_table(source: Source) -> pa.Table:

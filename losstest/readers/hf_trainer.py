@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import clean_name, from_columns
 from ._json import document, head_has, number
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "hf-trainer"
@@ -23,11 +24,11 @@ NAN_FILTER_HINT = (
 )
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return head_has(source, b'"log_history"')
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     state = document(source)
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list):

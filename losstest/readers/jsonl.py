@@ -12,6 +12,7 @@ import pyarrow.json as pajson
 from ..errors import InputError
 from ..frame import clean_name, from_columns
 from ._table import flatten, frame_from_table
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "jsonl"
@@ -23,7 +24,7 @@ def _first_lines(head: bytes, count: int) -> list[bytes]:
     return [line.strip() for line in head.splitlines() if line.strip()][:count]
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     lines = _first_lines(source.head(), 2)
     if not lines or not lines[0].startswith(b"{"):
         return False
@@ -46,7 +47,7 @@ def complete_records(data: bytes) -> bytes:
         return data[:cut]
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     data = complete_records(source.data())
     if not data[:HEAD].strip() and not data.strip():
         raise InputError(source.name, "no complete JSON record")
@@ -55,8 +56,10 @@ def read(source: Source) -> pd.DataFrame:
             pa.BufferReader(data), read_options=pajson.ReadOptions(block_size=BLOCK_SIZE)
         )
     except pa.ArrowInvalid:
-        return _read_slowly(source, data)  # mixed types in one key, quoted numbers, ...
-    return frame_from_table(flatten(table), run="", step=source.step_column)
+        return _read_slowly(
+            source, data, options.step
+        )  # mixed types in one key, quoted numbers, ...
+    return frame_from_table(flatten(table), run="", step=options.step)
 
 
 def _number(value: object) -> float | None:
@@ -82,7 +85,7 @@ def _flat(record: dict, prefix: str = "") -> dict:
     return out
 
 
-def _read_slowly(source: Source, data: bytes) -> pd.DataFrame:
+def _read_slowly(source: Source, data: bytes, step: str | None) -> pd.DataFrame:
     """Record by record, for files the columnar parser refuses; says which line is bad."""
     rows = []
     for number, line in enumerate(data.splitlines(), start=1):
@@ -102,4 +105,4 @@ def _read_slowly(source: Source, data: bytes) -> pd.DataFrame:
         present = np.array([v is not None for v in values])
         if present.any():
             columns[clean_name(key)] = (np.where(present, values, np.nan).astype(float), present)
-    return from_columns(columns, step_name=source.step_column)
+    return from_columns(columns, step_name=step)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..frame import clean_name, from_columns
 from ._json import document, number
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "keras-history"
@@ -18,7 +19,7 @@ def _series(doc: object) -> dict[str, list]:
     return {k: v for k, v in doc.items() if isinstance(v, list) and v}
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     head = source.head().lstrip()
     if not head.startswith(b"{") or b"[" not in head or b'"loss"' not in head:
         return False
@@ -29,7 +30,7 @@ def sniff(source: Source) -> bool:
     return "loss" in series and all(number(x) is not None for x in series["loss"][:5])
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     series = _series(document(source))
     length = max(len(v) for v in series.values())
     columns = {"epoch": (np.arange(length, dtype=float), np.ones(length, dtype=bool))}

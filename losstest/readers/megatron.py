@@ -9,18 +9,19 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import long_frame
 from ._json import document, head_has, number
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "megatron"
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return head_has(source, b'"values"', b'"step_interval"') or head_has(
         source, b'"values"', b'"start_step"'
     )
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     doc = document(source)
     if not isinstance(doc, dict):
         raise InputError(source.name, "not a Megatron golden-values document")

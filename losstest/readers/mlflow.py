@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import concat, empty, long_frame
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "mlflow"
@@ -32,11 +33,11 @@ def run_label(folder: Path) -> str:
     return match[1] if match else folder.name
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return source.path is not None and source.path.is_dir() and is_run(source.path)
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     if source.path is None or not is_run(source.path):
         raise InputError(source.name, "not an MLflow run folder (no metrics/ and meta.yaml)")
     root = source.path / "metrics"

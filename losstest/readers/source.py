@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import gzip
 import sys
 import zlib
@@ -31,8 +30,6 @@ class Source:
     run: str = ""
     files: tuple[Path, ...] = ()  # the files of a directory-shaped run
     format_hint: str | None = None
-    step_column: str | None = None  # --step: the column that holds the step
-    pattern: str | None = None  # --pattern: a regular expression for text logs
     warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
 
@@ -88,43 +85,3 @@ def run_name(path: Path) -> str:
     if stem.lower() in GENERIC_STEMS and path.parent.name:
         return path.parent.name
     return stem
-
-
-def _expand(arg: str) -> list[Path]:
-    if arg != "-" and not Path(arg).exists() and glob.has_magic(arg):
-        matches = sorted(glob.glob(arg, recursive=True))
-        if not matches:
-            raise InputError(arg, "no file matches this pattern")
-        return [Path(m) for m in matches]
-    return [Path(arg)]
-
-
-def discover(paths: list[str]) -> tuple[list[Source], list[InputError]]:
-    """Every run under the paths: files as given, directories walked for logs.
-
-    Returns the sources and the paths that could not be used.
-    """
-    from . import directory_sources  # the registry knows which files are logs
-
-    sources: list[Source] = []
-    errors: list[InputError] = []
-    for arg in paths:
-        if arg == "-":
-            sources.append(Source(name="<stdin>", run="stdin"))
-            continue
-        try:
-            expanded = _expand(arg)
-        except InputError as e:
-            errors.append(e)
-            continue
-        for path in expanded:
-            if path.is_dir():
-                found = directory_sources(path)
-                if not found:
-                    errors.append(InputError(str(path), "no training logs found in this directory"))
-                sources.extend(found)
-            elif path.exists():
-                sources.append(Source(name=str(path), path=path, run=run_name(path)))
-            else:
-                errors.append(InputError(str(path), "no such file or directory"))
-    return sources, errors

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import concat, empty, long_frame
+from .options import DEFAULT, ReadOptions
 from .source import LFS_POINTER, LFS_PROBLEM, Source
 
 NAME = "tensorboard"
@@ -47,7 +48,7 @@ def _framed(head: bytes) -> bool:
     return crc == masked_crc(head[:8]) and length < (1 << 31)
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return _framed(source.head()) if not source.files else True
 
 
@@ -242,7 +243,7 @@ def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     return frame, len(frame), damage
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     files = source.files or ((source.path,) if source.path else ())
     blobs = (
         [(str(f), f.read_bytes()) for f in files]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import from_columns
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "text"
@@ -143,24 +144,24 @@ def best_dialect(text: str, pattern: str | None = None) -> Dialect | None:
     return dialect if count >= 2 else None
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     head = source.head()
     if b"\x00" in head[:4096]:
         return False
-    return best_dialect(head.decode("utf-8", "replace"), source.pattern) is not None
+    return best_dialect(head.decode("utf-8", "replace"), options.pattern) is not None
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     text = source.text().replace("\r\n", "\n")
     if not text.endswith(("\n", "\r")):
         text = text[: text.rfind("\n") + 1]  # the last line may still be being written
     try:
-        dialect = best_dialect(text, source.pattern)
+        dialect = best_dialect(text, options.pattern)
     except re.error as e:
         raise InputError(source.name, f"--pattern is not a valid regular expression ({e})") from e
     if dialect is None:
         raise InputError(source.name, "no line matches a known training-log pattern")
-    if source.pattern and "step" not in dialect.pattern.groupindex:
+    if options.pattern and "step" not in dialect.pattern.groupindex:
         raise InputError(source.name, "--pattern needs a named group `step`")
     records = list(_records(dialect, text))
     keys = list(dict.fromkeys(k for r in records for k in r))

@@ -12,13 +12,14 @@ import pandas as pd
 from ..frame import concat, empty
 from . import csv
 from ._table import frame_from_table
+from .options import DEFAULT, ReadOptions
 from .source import Source
 
 NAME = "wandb-csv"
 RUN_METRIC = re.compile(r"^(?P<run>.+?) - (?P<metric>[^-].*)$")
 
 
-def sniff(source: Source) -> bool:
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     delimiter = csv.delimiter_of(source.head())
     if delimiter is None:
         return False
@@ -29,7 +30,7 @@ def sniff(source: Source) -> bool:
     )
 
 
-def read(source: Source) -> pd.DataFrame:
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     table = csv.read_table(source)
     step = table.column_names[0]
     by_run: dict[str, dict[str, str]] = {}

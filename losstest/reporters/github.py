@@ -1,14 +1,12 @@
-"""`--format github`: workflow-command annotations, one per finding, and a Markdown summary
-appended to `$GITHUB_STEP_SUMMARY` where GitHub Actions sets it."""
+"""`--format github`: workflow-command annotations, one per finding. (The command line also
+appends the Markdown report to `$GITHUB_STEP_SUMMARY` where GitHub Actions sets it.)"""
 
 from __future__ import annotations
 
-import os
-
-from ..model import Report, Severity
-from . import markdown
+from ..report import Report, Severity
 from .options import DEFAULT, RenderOptions
 
+NAME = "github"
 COMMAND = {Severity.FAIL: "error", Severity.WARN: "warning", Severity.INFO: "notice"}
 
 
@@ -22,7 +20,7 @@ def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     for run in report.runs:
         for f in run.findings:
             command = COMMAND[f.severity]
-            title = _escape(f"losstest {f.kind} ({run.run})", property=True)
+            title = _escape(f"losstest {f.kind} {f.code} ({run.run})", property=True)
             lines.append(
                 f"::{command} file={_escape(run.source, True)},title={title}::{_escape(f.message)}"
             )
@@ -31,8 +29,4 @@ def render(report: Report, options: RenderOptions = DEFAULT) -> str:
             f"::error file={_escape(problem.source, True)},title=losstest::"
             + _escape(problem.message)
         )
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as f:
-            f.write(markdown.render(report, options))
     return "\n".join(lines) + ("\n" if lines else "")

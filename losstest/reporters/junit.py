@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from ..model import Report, RunReport
+from ..report import Report, RunReport
 from .json import finding_dict
 from .options import DEFAULT, RenderOptions
+
+NAME = "junit"
 
 
 def _suite(run: RunReport, options: RenderOptions) -> ET.Element:

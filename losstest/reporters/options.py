@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..model import Severity
+from ..report import Severity
+
+
+@dataclass(frozen=True)
+class PlotOptions:
+    smooth: float = 0.6  # TensorBoard's smoothing weight, 0 = none
+    x: str = "step"  # step, epoch or time
+    log_y: bool | None = None  # None: log when the curve spans more than two decades
 
 
 @dataclass(frozen=True)
@@ -12,6 +19,7 @@ class RenderOptions:
     color: bool = False
     width: int = 100
     fail_on: Severity = Severity.FAIL  # findings at least this severe are failures (JUnit, GitHub)
+    plot: PlotOptions = field(default_factory=PlotOptions)
 
 
 DEFAULT = RenderOptions()

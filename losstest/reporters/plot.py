@@ -1,29 +1,23 @@
-"""PNG plots of loss curves with the findings marked (matplotlib, headless)."""
+"""`--format png`: loss curves with the findings marked, drawn as each check declares
+(`Mark`); matplotlib, headless. `--plot-dir` draws one file per run."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..curves import Curve
-from ..detectors._common import num
-from ..model import RunReport
+from ..formatting import num
+from ..report import Comparison, Finding, Mark, Report, RunReport
+from .options import DEFAULT, PlotOptions, RenderOptions
 
+NAME = "png"
 VERDICT_COLOR = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828"}
-SPAN_COLOR = {"divergence": "#e53935", "plateau": "#757575", "oscillation": "#8e24aa",
-              "overfitting": "#fb8c00"}  # fmt: skip
 MAX_POINTS = 4000  # drawn per curve: a min/max envelope per column beyond this
 CLIP_FACTOR = 3.0  # values this far above the healthy part are clipped from view
-
-
-@dataclass(frozen=True)
-class PlotOptions:
-    smooth: float = 0.6  # TensorBoard's smoothing weight, 0 = none
-    x: str = "step"  # step, epoch or time
-    log_y: bool | None = None  # None: log when the curve spans more than two decades
 
 
 def smoothed(value: np.ndarray, weight: float) -> np.ndarray:
@@ -83,9 +77,8 @@ def _at(curve: Curve, axis: str, steps) -> np.ndarray:
 def _healthy_top(run: RunReport, curve: Curve) -> float | None:
     """The top of a y range that keeps the part before a divergence readable and shows the
     diverged level too, when that level is not far above; None when nothing needs clipping."""
-    onset = min(
-        (f.start_step for f in run.findings if f.kind in ("divergence", "nan")), default=None
-    )
+    blows_up = {kind for kind, info in run.catalog.items() if info.blows_up}
+    onset = min((f.start_step for f in run.findings if f.kind in blows_up), default=None)
     if onset is None:
         return None
     before = curve.finite & (curve.step < onset)
@@ -101,7 +94,7 @@ def _healthy_top(run: RunReport, curve: Curve) -> float | None:
 
 def figure(
     runs: Sequence[RunReport],
-    options: PlotOptions = PlotOptions(),
+    options: PlotOptions = DEFAULT.plot,
     groups: Mapping[str, str] | None = None,
 ):
     """A matplotlib Figure of the runs: loss above, learning rate and gradient norm below.
@@ -201,27 +194,32 @@ def _draw_run(
 
 def _mark_findings(ax, run: RunReport, train: Curve, options: PlotOptions, single: bool) -> None:
     for f in run.findings:
-        start, end = _at(train, options.x, [f.start_step, f.end_step])
-        if f.kind in SPAN_COLOR and not single:  # spans of many runs would cover each other
-            curve = run.curves.val if f.kind == "overfitting" else train
-            level = np.interp(f.start_step, curve.step[curve.finite], curve.value[curve.finite])
-            ax.scatter([start], [level], marker="D", s=36, color=SPAN_COLOR[f.kind],
-                       edgecolor="black", zorder=6, label=f"{f.kind} starts")  # fmt: skip
-        elif f.kind in SPAN_COLOR:
-            ax.axvspan(start, max(end, start), color=SPAN_COLOR[f.kind], alpha=0.13, lw=0,
-                       label=f"{f.kind} ({f.severity.value})")  # fmt: skip
-        elif f.kind == "spike":
-            peak_x = _at(train, options.x, [f.evidence["peak_step"]])[0]
-            ax.scatter([peak_x], [f.evidence["peak"]], marker="^", s=60, facecolor="none",
-                       edgecolor="#d81b60", lw=1.5, zorder=6, label="spike")  # fmt: skip
-        elif f.kind == "nan":
-            ax.axvline(start, color="#c62828", ls="--", lw=1.2, label="first NaN / inf")
-        elif f.kind == "restart":
-            ax.axvline(start, color="#546e7a", ls=":", lw=1.2, label="restart")
-        elif f.kind == "underfitting" and "chance" in f.evidence:
-            ax.axhline(f.evidence["chance"], color="#757575", ls=":", lw=1, label="chance level")
-        elif f.kind == "underfitting" and "target" in f.evidence:
-            ax.axhline(f.evidence["target"], color="#c62828", ls=":", lw=1, label="target")
+        info = run.catalog.get(f.kind)
+        for mark in info.marks if info is not None else ():
+            _mark(ax, run, f, mark, train, options, single)
+
+
+def _mark(ax, run, f: Finding, mark: Mark, train: Curve, options: PlotOptions, single: bool):
+    """One finding drawn the way its check declares."""
+    start, end = _at(train, options.x, [f.start_step, f.end_step])
+    label = mark.label or f.kind
+    if mark.style == "span" and not single:  # spans of many runs would cover each other
+        curve = run.curves.val if mark.on_val and run.curves.val is not None else train
+        level = np.interp(f.start_step, curve.step[curve.finite], curve.value[curve.finite])
+        ax.scatter([start], [level], marker="D", s=36, color=mark.color, edgecolor="black",
+                   zorder=6, label=f"{label} starts")  # fmt: skip
+    elif mark.style == "span":
+        ax.axvspan(start, max(end, start), color=mark.color, alpha=0.13, lw=0,
+                   label=f"{label} ({f.severity.value})")  # fmt: skip
+    elif mark.style == "peak":
+        peak_x = _at(train, options.x, [f.evidence["peak_step"]])[0]
+        ax.scatter([peak_x], [f.evidence["peak"]], marker="^", s=60, facecolor="none",
+                   edgecolor=mark.color, lw=1.5, zorder=6, label=label)  # fmt: skip
+    elif mark.style == "start":
+        ax.axvline(start, color=mark.color, ls=mark.linestyle, lw=1.2, label=label)
+    elif mark.style == "level" and mark.evidence in f.evidence:
+        ax.axhline(f.evidence[mark.evidence], color=mark.color, ls=mark.linestyle, lw=1,
+                   label=label)  # fmt: skip
 
 
 def _scale(ax, options: PlotOptions, lows, highs, tops) -> None:
@@ -264,14 +262,53 @@ def _draw_lower(ax, run: RunReport, color: str, single: bool, options: PlotOptio
     ax.grid(True, alpha=0.25)
 
 
-def save(
-    runs: Sequence[RunReport],
-    path: Path,
-    options: PlotOptions = PlotOptions(),
-    groups: Mapping[str, str] | None = None,
-) -> Path:
+def _png(fig) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def render(report: Report, options: RenderOptions = DEFAULT) -> bytes:
+    """Every run of the report in one PNG."""
+    return _png(figure(report.runs, options.plot))
+
+
+def render_comparison(comparison: Comparison, options: RenderOptions = DEFAULT) -> bytes:
+    """The overlay of every run kept for plotting, coloured by group when grouped."""
+    reports = [r.report for r in comparison.runs if r.report is not None]
+    groups = None
+    if comparison.by:
+        groups = {r.run: ", ".join(f"{k}={r.hparams.get(k)}" for k in comparison.by)
+                  for r in comparison.runs}  # fmt: skip
+    return _png(figure(reports, options.plot, groups))
+
+
+def file_name(run: RunReport) -> str:
+    """A run's PNG name in a folder of plots: its name with anything unsafe replaced."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run.run) + ".png"
+
+
+def save_each(report: Report, folder: Path, options: PlotOptions = DEFAULT.plot) -> list[Path]:
+    """One PNG per run in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for run in report.runs:
+        path = folder / file_name(run)
+        figure([run], options).savefig(path)
+        paths.append(path)
+    return paths
+
+
+def save_hparams(comparison: Comparison, path: Path) -> Path:
+    """The ranking measure against each numeric hyperparameter (the grouped ones, else all)."""
+    names = comparison.by or sorted({k for r in comparison.runs for k in r.hparams})
+    points = {
+        k: [(float(r.hparams[k]), r.value(comparison.rank_by), r.verdict == "fail")
+            for r in comparison.runs if isinstance(r.hparams.get(k), int | float)]
+        for k in names
+    }  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure(runs, options, groups).savefig(path)
+    hparams_figure({k: v for k, v in points.items() if v}, comparison.rank_by).savefig(path)
     return path
 
 

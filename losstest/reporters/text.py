@@ -1,4 +1,5 @@
-"""`--format text`: the report for people, with rich; plain when piped or NO_COLOR is set."""
+"""`--format text`: the report (and the leaderboard of `compare`) for people, with rich; plain
+when piped or NO_COLOR is set."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..detectors._common import num
-from ..model import Finding, Report, RunReport, Severity
+from ..formatting import cell, num
+from ..report import Comparison, Finding, Report, RunReport, Severity
 from .options import DEFAULT, RenderOptions
 from .sparkline import sparkline
+
+NAME = "text"
 
 STYLE = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red", "info": "cyan"}
 MAX_ROWS = 10  # findings listed per run; the rest are counted by kind
@@ -43,12 +46,11 @@ def _run(console: Console, run: RunReport, spark: str) -> None:
             f"{s.min_step}; {run.steps} steps to {run.last_step}",
             highlight=False,
         )
-    val = run.curves.val if run.curves is not None else None
-    if val is not None and val.finite.any():
-        v, at = val.value[val.finite], val.step[val.finite]
+    if run.val_summary is not None:
+        v = run.val_summary
         console.print(
-            f"  {val.metric}: {num(v[0])} → {num(v[-1])}, min {num(v.min())} at step "
-            f"{at[v.argmin()]}; {len(val)} evaluations",
+            f"  {run.val_metric}: {num(v.first)} → {num(v.last)}, min {num(v.min)} at step "
+            f"{v.min_step}; {run.val_steps} evaluations",
             highlight=False,
         )
     elif run.metric is None:
@@ -65,7 +67,8 @@ def _run(console: Console, run: RunReport, spark: str) -> None:
         table.add_column(ratio=1)
         for f in shown:
             table.add_row(
-                Text(f"  {f.severity.value}", style=STYLE[f.severity.value]), f.kind, _steps(f),
+                Text(f"  {f.severity.value}", style=STYLE[f.severity.value]),
+                f"{f.kind} {f.code}".strip(), _steps(f),
                 Text(f.message),
             )  # fmt: skip
         console.print(table)
@@ -109,4 +112,36 @@ def render_metrics(report: Report, options: RenderOptions = DEFAULT) -> str:
         for name, count in run.metrics:
             table.add_row(f"  {name}", str(count), role.get(name, ""))
         console.print(table)
+    return out.getvalue()
+
+
+def render_comparison(c: Comparison, options: RenderOptions = DEFAULT) -> str:
+    out = StringIO()
+    console = Console(file=out, width=options.width, force_terminal=options.color,
+                      no_color=not options.color, highlight=False)  # fmt: skip
+    keys = sorted({k for r in c.runs for k in r.hparams})[:4]
+    table = Table(title=f"ranked by {c.rank_by}", title_justify="left", box=None, padding=(0, 1))
+    for name in ("#", "run", "verdict", *keys, "final", "best val", "@step", "findings"):
+        right = name in ("#", "final", "best val", "@step")
+        table.add_column(name, justify="right" if right else "left", no_wrap=name != "findings")
+    for i, r in enumerate(c.runs, start=1):
+        table.add_row(
+            str(i), r.run, Text(r.verdict, style=STYLE[r.verdict]),
+            *(cell(r.hparams.get(k)) for k in keys),
+            cell(r.final_loss), cell(r.best_val_loss), cell(r.best_val_step), ", ".join(r.findings),
+        )  # fmt: skip
+    console.print(table)
+    if c.groups:
+        groups = Table(box=None, padding=(0, 1))
+        for name in ("group", "runs", "failed", "mean", "std"):
+            groups.add_column(name, justify="left" if name == "group" else "right")
+        for g in c.groups:
+            name = ", ".join(f"{k}={v}" for k, v in g.by.items())
+            groups.add_row(name, str(g.runs), str(g.failed), cell(g.mean), cell(g.std))
+        console.print()
+        console.print(groups)
+    for line in c.summary:
+        console.print(f"• {line}")
+    for p in c.problems:
+        console.print(Text(f"unreadable: {p.message}", style=STYLE["fail"]))
     return out.getvalue()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Report, Severity
+from .report import Report, Severity
 
 OK, FAILED, ERROR = 0, 1, 2
 

@@ -1,10 +1,8 @@
-"""What every detector module shares: number formatting for messages."""
+"""Numbers as people read them in messages and reports, and as the JSON evidence keeps them."""
 
 from __future__ import annotations
 
 import math
-
-from ..curves import RunCurves, Shape
 
 
 def num(x: float) -> str:
@@ -26,7 +24,10 @@ def rounded(x: float) -> float:
     return float(f"{x:.6g}") if math.isfinite(x) else x
 
 
-def train_shape(curves: RunCurves, min_points: int) -> Shape | None:
-    """The training curve's shape, or None when there is too little of it to judge."""
-    curve = curves.train
-    return curve.shape if curve is not None and len(curve.shape) >= min_points else None
+def cell(value: object) -> str:
+    """A value in a table: text as it is, a float as `num` gives it, nothing as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return num(value)
+    return str(value)

@@ -24,11 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..curves import RunCurves
-from ..model import Finding, Severity
-from ._common import num, rounded, train_shape
+from ..formatting import num, rounded
+from ..report import Finding, Mark, Severity
+from .shape import train_shape
 
 KIND = "plateau"
+CODE = "LT201"
 SEVERITY = Severity.FAIL
+
+MARKS = (Mark("span", "#757575"),)
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             )  # fmt: skip
         ]
     return []
+
+
+def superseded(finding: Finding, findings: list[Finding]) -> bool:
+    """A loss that oscillates is no plateau, however little its median moved."""
+    return any(f.kind == "oscillation" for f in findings)

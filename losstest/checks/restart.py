@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..curves import Curve, RunCurves
-from ..model import Finding, Severity
+from ..report import Finding, Mark, Severity
 
 KIND = "restart"
+CODE = "LT401"
 SEVERITY = Severity.INFO
+
+MARKS = (Mark("start", "#546e7a", "restart"),)
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,8 @@ def _check(curve: Curve) -> list[Finding]:
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
     return [f for c in (curves.train, curves.val) if c is not None for f in _check(c)]
+
+
+def identity(finding: Finding) -> tuple:
+    """Each resume is its own."""
+    return (finding.kind, finding.metric, finding.start_step, finding.message)

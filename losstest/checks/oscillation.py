@@ -24,12 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..curves import RunCurves
-from ..model import Finding, Severity
+from ..formatting import rounded
+from ..report import Finding, Mark, Severity
 from ..signal import blocks, sign_runs
-from ._common import rounded, train_shape
+from .shape import train_shape
 
 KIND = "oscillation"
+CODE = "LT104"
 SEVERITY = Severity.FAIL
+
+MARKS = (Mark("span", "#8e24aa"),)
+TALLY = ("swings", "swings")  # leaderboard column: swings of every oscillation
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..curves import RunCurves
-from ..model import Finding, Severity
+from ..formatting import num, pct, rounded
+from ..report import Finding, Mark, Severity
 from ..signal import rolling_median
-from ._common import num, pct, rounded
+from .shape import shape_of
 
 KIND = "overfitting"
+CODE = "LT301"
 SEVERITY = Severity.FAIL
+
+MARKS = (Mark("span", "#fb8c00", on_val=True),)
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,9 @@ class Params:
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
     val, train = curves.val, curves.train
-    if val is None or train is None or len(val.shape) < params.min_points:
+    if val is None or train is None or len(shape_of(val)) < params.min_points:
         return []
-    v = val.shape
+    v = shape_of(val)
     z = rolling_median(v.z, 3) if len(v.z) >= 7 else v.z
     lowest = np.flatnonzero(z == z.min())  # the smoothing may shift or widen the lowest point
     near = slice(max(0, int(lowest[0]) - 1), int(lowest[-1]) + 2)
@@ -56,7 +60,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > best + rise / 2) < 0.5:
         return []
     best_step, last_step = int(v.step[best_at]), int(v.step[-1])
-    t = train.shape
+    t = shape_of(train)
     if len(t.step) < 2 or t.step[-1] <= best_step:
         return []
     near = t.z[np.abs(t.step - best_step) <= max(1, (t.step[-1] - t.step[0]) // 40)]

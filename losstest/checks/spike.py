@@ -25,12 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..curves import RunCurves
-from ..model import Finding, Severity
+from ..formatting import num, pct, rounded
+from ..report import Finding, Mark, Severity
 from ..signal import diff_noise, rolling_median, runs_of
-from ._common import num, pct, rounded, train_shape
+from .shape import train_shape
 
 KIND = "spike"
+CODE = "LT103"
 SEVERITY = Severity.WARN
+
+MARKS = (Mark("peak", "#d81b60"),)
+TALLY = ("spikes", None)  # leaderboard column: how many spikes
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,17 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             )  # fmt: skip
         )
     return found
+
+
+def superseded(finding: Finding, findings: list[Finding]) -> bool:
+    """A jump of a loss that has diverged or oscillates is part of that, not a spike that
+    recovered."""
+    return any(
+        f.kind in ("divergence", "oscillation") and f.start_step <= finding.start_step <= f.end_step
+        for f in findings
+    )
+
+
+def identity(finding: Finding) -> tuple:
+    """Spikes are told apart by their peak."""
+    return (finding.kind, finding.metric, finding.evidence.get("peak_step"))

@@ -14,15 +14,21 @@ pipeline (shuffled labels, wrong targets, padding counted in the loss).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..curves import RunCurves
-from ..model import Finding, Severity
-from ._common import num, rounded
+from ..formatting import num, rounded
+from ..report import Finding, Mark, Severity
+from .shape import shape_of
 
 KIND = "underfitting"
+CODE = "LT202"
 SEVERITY = Severity.WARN
+
+MARKS = (
+    Mark("level", "#757575", "chance level", evidence="chance"),
+    Mark("level", "#c62828", "target", evidence="target"),
+)
 
 
 @dataclass(frozen=True)
@@ -35,9 +41,9 @@ class Params:
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
     curve = curves.train
-    if curve is None or len(curve.shape) < min(params.min_points, 3 if curves.target else 10):
+    if curve is None or len(shape_of(curve)) < min(params.min_points, 3 if curves.target else 10):
         return []
-    shape = curve.shape
+    shape = shape_of(curve)
     final = shape.unscale(shape.edge(params.window, at_end=True))
     start = shape.unscale(max(shape.edge(params.window, at_end=False), float(shape.z[0])))
     first, last = int(shape.step[0]), int(shape.step[-1])
@@ -76,6 +82,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     return []
 
 
-def chance_level(classes: int | None) -> float | None:
-    """The cross-entropy of guessing uniformly among `classes` outcomes: ln(classes)."""
-    return math.log(classes) if classes and classes > 1 else None
+def superseded(finding: Finding, findings: list[Finding]) -> bool:
+    """Judged only by the run's own improvement, it repeats a plateau (which says the loss
+    stayed high) or a divergence (which says why)."""
+    own = finding.evidence.get("basis") == "own improvement"
+    return own and any(f.kind in ("plateau", "divergence") for f in findings)

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..curves import Curve, RunCurves
-from ..model import Finding, Severity
-from ._common import num, rounded
+from ..formatting import num, rounded
+from ..report import Finding, Mark, Severity
 
 KIND = "nan"
+CODE = "LT101"
 SEVERITY = Severity.FAIL
+
+MARKS = (Mark("start", "#c62828", "first NaN / inf", linestyle="--"),)
+BLOWS_UP = True
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..curves import RunCurves
-from ..model import Finding, Severity
-from ._common import num, pct, rounded, train_shape
+from ..formatting import num, pct, rounded
+from ..report import Finding, Mark, Severity
+from .shape import train_shape
 
 KIND = "divergence"
+CODE = "LT102"
 SEVERITY = Severity.FAIL
+
+MARKS = (Mark("span", "#e53935"),)
+BLOWS_UP = True
 
 
 @dataclass(frozen=True)
@@ -124,3 +129,11 @@ def _blown_up(metric: str, shape, trend: np.ndarray, params: Params) -> list[Fin
             },
         )  # fmt: skip
     ]
+
+
+def superseded(finding: Finding, findings: list[Finding]) -> bool:
+    """A loss that keeps swinging back has not diverged: the oscillation says it."""
+    return any(
+        f.kind == "oscillation" and f.start_step <= finding.start_step <= f.end_step
+        for f in findings
+    )

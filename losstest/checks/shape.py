@@ -1,0 +1,90 @@
+"""The shape of a curve as the shape checks share it: computed once per curve."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from weakref import WeakKeyDictionary
+
+import numpy as np
+
+from ..curves import Curve, RunCurves
+from ..signal import Blocks, blocks, diff_noise, odd, rolling_median, to_log
+
+# Checks look at most this many points; longer curves are cut into blocks whose
+# median, peak and spread keep the level, every spike and the noise.
+WORKING_POINTS = 4000
+SPIKE_POINTS = 50_000  # spikes are looked for at a finer resolution: one step, up to this many
+
+
+class Shape:
+    """The finite part of a curve in a scale-free space (log, or IQR units), blocked to a
+    working resolution, with a trend line: what the shape checks share."""
+
+    def __init__(self, step: np.ndarray, value: np.ndarray):
+        self.step = step
+        self.value = value
+        self.z, self.is_log = to_log(value)
+        self.blocks: Blocks = blocks(step, self.z, WORKING_POINTS)
+        self._trends: dict[float, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.blocks.median)
+
+    @cached_property
+    def fine(self) -> Blocks:
+        """The curve at the resolution spikes are looked for at."""
+        return blocks(self.step, self.z, SPIKE_POINTS)
+
+    @cached_property
+    def noise(self) -> float:
+        """Standard deviation of the working points around the curve's trend."""
+        b = self.blocks
+        if b.size == 1:
+            return float(np.median(diff_noise(b.median, 31))) if len(b.median) > 2 else 0.0
+        return float(np.median(b.spread)) * 1.25 / np.sqrt(b.size)
+
+    def level_error(self, window: int) -> float:
+        """Standard error of a median over `window` working points: how far two trend levels
+        may differ by noise alone."""
+        return self.noise * 1.25 / np.sqrt(max(window, 1))
+
+    def window(self, fraction: float, minimum: int = 3) -> int:
+        return odd(max(minimum, round(fraction * len(self))), len(self))
+
+    def trend(self, fraction: float = 0.05) -> np.ndarray:
+        """Running median over `fraction` of the run; computed once for the checks sharing it."""
+        if fraction not in self._trends:
+            self._trends[fraction] = rolling_median(self.blocks.median, self.window(fraction))
+        return self._trends[fraction]
+
+    def edge(self, fraction: float, at_end: bool) -> float:
+        """Median level of the first or last `fraction` of the curve."""
+        k = max(3, round(fraction * len(self)))
+        part = self.blocks.median[-k:] if at_end else self.blocks.median[:k]
+        return float(np.median(part))
+
+    def unscale(self, z: float) -> float:
+        """A level in the working space back in the curve's own units."""
+        if self.is_log:
+            return float(np.exp(z))
+        q1, q3 = np.percentile(self.value, [25, 75])
+        return float(z * (q3 - q1 or np.ptp(self.value) or 1.0))
+
+
+_SHAPES: WeakKeyDictionary[Curve, Shape] = WeakKeyDictionary()
+
+
+def shape_of(curve: Curve) -> Shape:
+    """The curve's finite part as a Shape, made once however many checks ask for it."""
+    if curve not in _SHAPES:
+        _SHAPES[curve] = Shape(curve.step[curve.finite], curve.value[curve.finite])
+    return _SHAPES[curve]
+
+
+def train_shape(curves: RunCurves, min_points: int) -> Shape | None:
+    """The training curve's shape, or None when there is too little of it to judge."""
+    curve = curves.train
+    if curve is None:
+        return None
+    shape = shape_of(curve)
+    return shape if len(shape) >= min_points else None

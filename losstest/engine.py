@@ -1,0 +1,110 @@
+"""The engine: one run's frame in, one RunReport out. It picks the curves, runs the checks
+of the registry, and summarises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import metric_names
+from .checks import CATALOG, Plan, plan
+from .config import Config
+from .curves import Curve, RunCurves
+from .report import RunReport, Summary
+
+
+def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
+    column = frame["metric"]
+    rows = column.cat.codes.to_numpy() == column.cat.categories.get_loc(metric)
+    step, value = frame["step"].to_numpy()[rows], frame["value"].to_numpy()[rows]
+    epoch, wall_time = (
+        frame[c].to_numpy()[rows] if c in frame.columns else None for c in ("epoch", "wall_time")
+    )
+    return Curve.from_log_order(metric, step, value, epoch, wall_time)
+
+
+def counts_of(frame: pd.DataFrame) -> dict[str, int]:
+    """How many values each metric of the frame has (metrics with none left out)."""
+    column = frame["metric"]
+    tally = np.bincount(column.cat.codes.to_numpy(), minlength=len(column.cat.categories))
+    return {str(m): int(n) for m, n in zip(column.cat.categories, tally, strict=True) if n}
+
+
+def pick_metrics(frame: pd.DataFrame, config: Config) -> tuple[str | None, str | None]:
+    """The training and validation loss: as configured, else found by name."""
+    counts = counts_of(frame)
+    train = config.metric if config.metric in counts else None
+    val = config.val_metric if config.val_metric in counts else None
+    train = train or (None if config.metric else metric_names.choose(counts, "train"))
+    val = val or (None if config.val_metric else metric_names.choose(counts, "val"))
+    return train, val
+
+
+def summary_of(curve: Curve | None, ends: str = "raw") -> Summary | None:
+    """First, last and lowest value. `ends="finite"` takes the first and last finite values
+    (the validation loss: a NaN evaluation is the nan check's to tell)."""
+    if curve is None or not curve.finite.any():
+        return None
+    values, steps = curve.value[curve.finite], curve.step[curve.finite]
+    best = int(np.argmin(values))
+    first, last = (values[0], values[-1]) if ends == "finite" else (curve.value[0], curve.value[-1])
+    return Summary(float(first), float(last), float(values[best]), int(steps[best]))
+
+
+def run_curves(frame: pd.DataFrame, config: Config, reference: Curve | None = None) -> RunCurves:
+    """What the checks look at in one run's frame."""
+    train_name, val_name = pick_metrics(frame, config)
+    if train_name is None and val_name is not None:  # only evaluations were logged
+        train_name, val_name = val_name, None
+    counts = counts_of(frame)
+    lr, grad = metric_names.find(counts, "lr"), metric_names.find(counts, "grad_norm")
+    return RunCurves(
+        curve_of(frame, train_name) if train_name else None,
+        curve_of(frame, val_name) if val_name else None,
+        chance=config.chance, target=config.target,
+        lr=curve_of(frame, lr) if lr else None, grad_norm=curve_of(frame, grad) if grad else None,
+        reference=reference,
+    )  # fmt: skip
+
+
+def analyze_run(
+    frame: pd.DataFrame,
+    source: str,
+    run: str,
+    config: Config,
+    reference: Curve | None = None,
+    checks: Plan | None = None,
+) -> RunReport:
+    curves = run_curves(frame, config, reference)
+    findings, cases = (checks or plan(config)).run(curves)
+    train, val = curves.train, curves.val
+    return RunReport(
+        source=source,
+        run=run,
+        metric=train.metric if train is not None else None,
+        val_metric=val.metric if val is not None else None,
+        steps=len(train) if train is not None else 0,
+        last_step=int(train.step[-1]) if train is not None and len(train) else None,
+        summary=summary_of(train),
+        findings=findings,
+        metrics=tuple(counts_of(frame).items()),
+        curves=curves,
+        checks=cases,
+        val_summary=summary_of(val, ends="finite"),
+        val_steps=len(val) if val is not None else 0,
+        catalog=CATALOG,
+    )
+
+
+def analyze_frame(
+    frame: pd.DataFrame, config: Config, reference: Curve | None = None
+) -> list[RunReport]:
+    """Every run of a frame (grouped by source and run)."""
+    checks = plan(config)
+    if frame["source"].nunique() == 1 and frame["run"].nunique() == 1:
+        source, run = str(frame["source"].iat[0]), str(frame["run"].iat[0])
+        return [analyze_run(frame, source, run, config, reference, checks)]
+    return [
+        analyze_run(rows, str(source), str(run), config, reference, checks)
+        for (source, run), rows in frame.groupby(["source", "run"], observed=True, sort=False)
+    ]
