@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH_WHEEL := /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
 
-.PHONY: demo test lint bench eval realruns clean
+.PHONY: demo test lint bench eval realruns goldens clean
 
 $(BIN)/losstest: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ endif
 
 test: $(BIN)/torch-if-local
 	$(BIN)/python -m pytest
+
+# Write tests/golden anew after a deliberate change of an output format; review the diff.
+goldens: $(BIN)/losstest
+	$(BIN)/python tests/goldens.py
 
 lint: $(BIN)/losstest
 	$(BIN)/ruff check losstest tests bench docs

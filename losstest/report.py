@@ -72,6 +72,15 @@ class CheckInfo:
     advice: str  # the docstring's "What to do"
     marks: tuple[Mark, ...] = ()
     blows_up: bool = False  # its findings start where the loss leaves its range: plots may clip
+    case_key: str | None = None  # the evidence key naming a finding's test case (else the kind)
+
+    def case_of(self, finding: Finding) -> str:
+        """The JUnit test case a finding belongs to."""
+        return (
+            str(finding.evidence.get(self.case_key, finding.kind))
+            if self.case_key
+            else finding.kind
+        )
 
 
 def verdict_of(findings: tuple[Finding, ...]) -> str:

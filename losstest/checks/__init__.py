@@ -14,6 +14,7 @@ and, where it needs them,
     identity(finding) -> tuple                what makes a finding seen live a new one
     configure(table, config, where) -> Params  parameters from more than its own table
     cases(params, curves) -> tuple[str, ...]  the test cases it stands for (JUnit)
+    CASE_KEY      the evidence key naming a finding's test case, when it has several
 The module docstring is its documentation (`losstest explain KIND`, docs/checks.md).
 Adding a check is one module and one line in the tuple below.
 """

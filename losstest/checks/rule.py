@@ -37,6 +37,7 @@ from ..report import Finding, Severity
 KIND = "rule"
 CODE = "LT501"
 SEVERITY = Severity.FAIL
+CASE_KEY = "rule"  # each rule is its own test case: a finding names the rule it breaks
 RULE_KEYS = {"final_loss_below": float, "at_step": int, "loss_below": float,
              "min_val_loss_below": float, "severity": str, "name": str}  # fmt: skip
 

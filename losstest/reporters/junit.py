@@ -17,14 +17,18 @@ from .options import DEFAULT, RenderOptions
 NAME = "junit"
 
 
+def _case(run: RunReport, finding) -> str:
+    info = run.catalog.get(finding.kind)
+    return info.case_of(finding) if info is not None else finding.kind
+
+
 def _suite(run: RunReport, options: RenderOptions) -> ET.Element:
     suite = ET.Element("testsuite", name=f"losstest: {run.run}", file=run.source)
     failures = 0
-    names = list(
-        dict.fromkeys([*run.checks, *(f.evidence.get("rule") or f.kind for f in run.findings)])
-    )
+    cases = [_case(run, f) for f in run.findings]
+    names = list(dict.fromkeys([*run.checks, *cases]))
     for check in names:
-        found = [f for f in run.findings if (f.evidence.get("rule") or f.kind) == check]
+        found = [f for f, case in zip(run.findings, cases, strict=True) if case == check]
         case = ET.SubElement(suite, "testcase", name=check, classname=f"losstest.{run.run}")
         failing = [f for f in found if f.severity.rank >= options.fail_on.rank]
         if failing:
