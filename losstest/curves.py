@@ -30,7 +30,10 @@ class Curve:
         wall_time: np.ndarray | None = None,
     ) -> Curve:
         """Sort by step keeping, for each step, the value written last (a resumed run)."""
-        back = np.flatnonzero(np.diff(step) < 0)
+        rises = np.diff(step)
+        if len(step) < 2 or rises.min() > 0:  # the usual log: already in order, each step once
+            return cls(metric, step, value, (), 0, epoch, wall_time)
+        back = np.flatnonzero(rises < 0)
         restarts = tuple((int(step[i]), int(step[i + 1])) for i in back)
         order = np.argsort(step, kind="stable")
         sorted_step = step[order]
@@ -47,6 +50,15 @@ class Curve:
     @cached_property
     def finite(self) -> np.ndarray:
         return np.isfinite(self.value)
+
+    @cached_property
+    def interval(self) -> int:
+        """The usual number of steps between two logged values (the median gap)."""
+        if len(self.step) < 2:
+            return 1
+        gaps = np.diff(self.step)
+        low, high = gaps.min(), gaps.max()
+        return int(low) if low == high else int(np.median(gaps))
 
     def final_level(self, tail: float = FINAL_TAIL) -> float | None:
         """The median of the last `tail` of its finite values: "the final loss", unmoved by

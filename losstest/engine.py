@@ -16,11 +16,17 @@ from .report import RunReport, Summary
 def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
     column = frame["metric"]
     rows = column.cat.codes.to_numpy() == column.cat.categories.get_loc(metric)
-    step, value = frame["step"].to_numpy()[rows], frame["value"].to_numpy()[rows]
-    epoch, wall_time = (
-        frame[c].to_numpy()[rows] if c in frame.columns else None for c in ("epoch", "wall_time")
+    every = bool(rows.all())  # a log of one metric: its columns as they are, not copied
+
+    def take(name: str) -> np.ndarray | None:
+        if name not in frame.columns:
+            return None
+        values = frame[name].to_numpy()
+        return values if every else values[rows]
+
+    return Curve.from_log_order(
+        metric, take("step"), take("value"), take("epoch"), take("wall_time")
     )
-    return Curve.from_log_order(metric, step, value, epoch, wall_time)
 
 
 def counts_of(frame: pd.DataFrame) -> dict[str, int]:
@@ -30,9 +36,11 @@ def counts_of(frame: pd.DataFrame) -> dict[str, int]:
     return {str(m): int(n) for m, n in zip(column.cat.categories, tally, strict=True) if n}
 
 
-def pick_metrics(frame: pd.DataFrame, config: Config) -> tuple[str | None, str | None]:
+def pick_metrics(
+    frame: pd.DataFrame, config: Config, counts: dict[str, int] | None = None
+) -> tuple[str | None, str | None]:
     """The training and validation loss: as configured, else found by name."""
-    counts = counts_of(frame)
+    counts = counts_of(frame) if counts is None else counts
     train = config.metric if config.metric in counts else None
     val = config.val_metric if config.val_metric in counts else None
     train = train or (None if config.metric else metric_names.choose(counts, "train"))
@@ -45,18 +53,21 @@ def summary_of(curve: Curve | None, ends: str = "raw") -> Summary | None:
     (the validation loss: a NaN evaluation is the nan check's to tell)."""
     if curve is None or not curve.finite.any():
         return None
-    values, steps = curve.value[curve.finite], curve.step[curve.finite]
+    every = bool(curve.finite.all())
+    values = curve.value if every else curve.value[curve.finite]
+    steps = curve.step if every else curve.step[curve.finite]
     best = int(np.argmin(values))
     first, last = (values[0], values[-1]) if ends == "finite" else (curve.value[0], curve.value[-1])
     return Summary(float(first), float(last), float(values[best]), int(steps[best]))
 
 
-def run_curves(frame: pd.DataFrame, config: Config, reference: Curve | None = None) -> RunCurves:
+def run_curves(
+    frame: pd.DataFrame, config: Config, counts: dict[str, int], reference: Curve | None = None
+) -> RunCurves:
     """What the checks look at in one run's frame."""
-    train_name, val_name = pick_metrics(frame, config)
+    train_name, val_name = pick_metrics(frame, config, counts)
     if train_name is None and val_name is not None:  # only evaluations were logged
         train_name, val_name = val_name, None
-    counts = counts_of(frame)
     lr, grad = metric_names.find(counts, "lr"), metric_names.find(counts, "grad_norm")
     return RunCurves(
         curve_of(frame, train_name) if train_name else None,
@@ -75,7 +86,8 @@ def analyze_run(
     reference: Curve | None = None,
     checks: Plan | None = None,
 ) -> RunReport:
-    curves = run_curves(frame, config, reference)
+    counts = counts_of(frame)
+    curves = run_curves(frame, config, counts, reference)
     findings, cases = (checks or plan(config)).run(curves)
     train, val = curves.train, curves.val
     return RunReport(
@@ -87,7 +99,7 @@ def analyze_run(
         last_step=int(train.step[-1]) if train is not None and len(train) else None,
         summary=summary_of(train),
         findings=findings,
-        metrics=tuple(counts_of(frame).items()),
+        metrics=tuple(counts.items()),
         curves=curves,
         checks=cases,
         val_summary=summary_of(val, ends="finite"),
@@ -96,12 +108,17 @@ def analyze_run(
     )
 
 
+def _one_value(column: pd.Series) -> bool:
+    codes = column.cat.codes.to_numpy()
+    return len(codes) == 0 or codes.min() == codes.max()
+
+
 def analyze_frame(
     frame: pd.DataFrame, config: Config, reference: Curve | None = None
 ) -> list[RunReport]:
     """Every run of a frame (grouped by source and run)."""
     checks = plan(config)
-    if frame["source"].nunique() == 1 and frame["run"].nunique() == 1:
+    if _one_value(frame["source"]) and _one_value(frame["run"]):
         source, run = str(frame["source"].iat[0]), str(frame["run"].iat[0])
         return [analyze_run(frame, source, run, config, reference, checks)]
     return [

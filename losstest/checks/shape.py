@@ -8,7 +8,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from ..curves import Curve, RunCurves
-from ..signal import Blocks, blocks, diff_noise, odd, rolling_median, to_log
+from ..signal import Blocks, blocks, coarser, diff_noise, odd, rolling_median, to_log
 
 # Checks look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
@@ -24,16 +24,18 @@ class Shape:
         self.step = step
         self.value = value
         self.z, self.is_log = to_log(value)
-        self.blocks: Blocks = blocks(step, self.z, WORKING_POINTS)
+        #  the resolution spikes are looked for at, and the working one; a curve longer than
+        #  SPIKE_POINTS is read once, its working blocks made of whole fine ones
+        self.fine: Blocks = blocks(step, self.z, SPIKE_POINTS)
+        self.blocks: Blocks = (
+            coarser(self.fine, step, WORKING_POINTS)
+            if self.fine.size > 1
+            else blocks(step, self.z, WORKING_POINTS)
+        )
         self._trends: dict[float, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.blocks.median)
-
-    @cached_property
-    def fine(self) -> Blocks:
-        """The curve at the resolution spikes are looked for at."""
-        return blocks(self.step, self.z, SPIKE_POINTS)
 
     @cached_property
     def noise(self) -> float:
@@ -65,10 +67,13 @@ class Shape:
 
     def unscale(self, z: float) -> float:
         """A level in the working space back in the curve's own units."""
-        if self.is_log:
-            return float(np.exp(z))
+        return float(np.exp(z)) if self.is_log else float(z * self._scale)
+
+    @cached_property
+    def _scale(self) -> float:
+        """What `to_log` divided a curve that crosses zero by: its interquartile range."""
         q1, q3 = np.percentile(self.value, [25, 75])
-        return float(z * (q3 - q1 or np.ptp(self.value) or 1.0))
+        return float(q3 - q1 or np.ptp(self.value) or 1.0)
 
 
 _SHAPES: WeakKeyDictionary[Curve, Shape] = WeakKeyDictionary()
@@ -77,7 +82,11 @@ _SHAPES: WeakKeyDictionary[Curve, Shape] = WeakKeyDictionary()
 def shape_of(curve: Curve) -> Shape:
     """The curve's finite part as a Shape, made once however many checks ask for it."""
     if curve not in _SHAPES:
-        _SHAPES[curve] = Shape(curve.step[curve.finite], curve.value[curve.finite])
+        ok = curve.finite
+        every = bool(ok.all())  # the usual curve: no copy of ten million points
+        _SHAPES[curve] = Shape(
+            curve.step if every else curve.step[ok], curve.value if every else curve.value[ok]
+        )
     return _SHAPES[curve]
 
 

@@ -77,7 +77,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     # a spike jumps from the curve and comes back to it: not the first or last point
     short = (ends - starts + 1 <= params.max_width) & (starts > 0) & (ends < len(b.median) - 1)
     steps = np.asarray(curve.step)
-    interval = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
+    interval = curve.interval
     margin = max(interval, int(0.002 * (steps[-1] - steps[0])))
     found = []
     for s, e in zip(starts[short], ends[short], strict=True):  # one finding per spike
