@@ -58,7 +58,9 @@ def summary_of(curve: Curve | None, ends: str = "raw") -> Summary | None:
     steps = curve.step if every else curve.step[curve.finite]
     best = int(np.argmin(values))
     first, last = (values[0], values[-1]) if ends == "finite" else (curve.value[0], curve.value[-1])
-    return Summary(float(first), float(last), float(values[best]), int(steps[best]))
+    return Summary(
+        float(first), float(last), float(values[best]), int(steps[best]), curve.final_level()
+    )
 
 
 def run_curves(

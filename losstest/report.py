@@ -92,9 +92,10 @@ def verdict_of(findings: tuple[Finding, ...]) -> str:
 @dataclass(frozen=True)
 class Summary:
     first: float
-    last: float
+    last: float  # the last value logged, as it is
     min: float
     min_step: int
+    final: float | None = None  # the median of the last 5 % of values: what the checks judge
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 def _summary(s: Summary | None) -> dict[str, Any] | None:
     return None if s is None else {
         "first": _number(s.first), "last": _number(s.last), "min": _number(s.min),
-        "min_step": s.min_step,
+        "min_step": s.min_step, "final": _number(s.final),
     }  # fmt: skip
 
 

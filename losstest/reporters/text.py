@@ -3,6 +3,7 @@ when piped or NO_COLOR is set."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from io import StringIO
 
@@ -32,6 +33,17 @@ def _shown(findings: tuple[Finding, ...]) -> tuple[list[Finding], Counter]:
     return shown, Counter(f.kind for f in ranked[MAX_ROWS:])
 
 
+def _final(run: RunReport) -> str:
+    """The level the checks judged (the median of the last 5 %), where the last raw value would
+    belie a finding: a run with findings whose last value is 1.5x away from that level."""
+    s = run.summary
+    judged = any(f.metric == run.metric and f.severity != Severity.INFO for f in run.findings)
+    if not judged or s.final is None or not math.isfinite(s.last) or s.final * s.last <= 0:
+        return ""
+    far = max(s.final / s.last, s.last / s.final) > 1.5
+    return f" (last value; final level {num(s.final)})" if far else ""
+
+
 def _run(console: Console, run: RunReport, spark: str) -> None:
     head = Text()
     head.append(f"{run.verdict.upper():4}", style=STYLE[run.verdict])
@@ -42,8 +54,8 @@ def _run(console: Console, run: RunReport, spark: str) -> None:
     if run.summary is not None:
         s = run.summary
         console.print(
-            f"  {run.metric}: {num(s.first)} → {num(s.last)}, min {num(s.min)} at step "
-            f"{s.min_step}; {run.steps} steps to {run.last_step}",
+            f"  {run.metric}: {num(s.first)} → {num(s.last)}{_final(run)}, min {num(s.min)} at "
+            f"step {s.min_step}; {run.steps} steps to {run.last_step}",
             highlight=False,
         )
     if run.val_summary is not None:
