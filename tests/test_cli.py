@@ -108,7 +108,7 @@ def test_json_report_follows_the_schema(healthy, diverged, tmp_path):
         "findings",
     }
     assert run["run"] == "lr1e-2" and run["verdict"] == "fail" and run["steps"] == 500
-    assert set(run["summary"]) == {"first", "last", "min", "min_step"}
+    assert set(run["summary"]) == {"first", "last", "min", "min_step", "final"}
     finding = run["findings"][0]
     assert set(finding) == {
         "kind",
