@@ -111,6 +111,8 @@ def analyze_run(
 
 
 def _one_value(column: pd.Series) -> bool:
+    if not isinstance(column.dtype, pd.CategoricalDtype):  # a frame put together by hand
+        return column.nunique() <= 1
     codes = column.cat.codes.to_numpy()
     return len(codes) == 0 or codes.min() == codes.max()
 
