@@ -23,6 +23,7 @@ EXAMPLES = {
     "overfitting": "corpus/whisper-large-v2-ja/trainer_state.json",
     "underfitting": "corpus/dl-fundamentals/6.5-part2-cli-simple/version_5",
     "restart": "realruns/resumed.jsonl",
+    "instability": "sweep/lr=10_seed=1/metrics.jsonl",
 }
 
 

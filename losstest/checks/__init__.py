@@ -33,6 +33,7 @@ from ..errors import ConfigError
 from ..report import CheckInfo, Finding, Mark, Severity
 from . import (
     divergence,
+    instability,
     nan,
     oscillation,
     overfitting,
@@ -129,6 +130,7 @@ CHECKS: dict[str, Check] = {
         (
             nan,
             divergence,
+            instability,
             spike,
             oscillation,
             plateau,

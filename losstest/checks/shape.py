@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from ..curves import Curve, RunCurves
-from ..signal import Blocks, blocks, coarser, diff_noise, odd, rolling_median, to_log
+from ..signal import Blocks, blocks, coarser, diff_noise, odd, rolling_median, runs_of, to_log
 
 # Checks look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
@@ -97,3 +98,29 @@ def train_shape(curves: RunCurves, min_points: int) -> Shape | None:
         return None
     shape = shape_of(curve)
     return shape if len(shape) >= min_points else None
+
+
+@dataclass(frozen=True)
+class Excursion:
+    """A stretch where the working level stood far above the best level reached before it:
+    indices into `Shape.blocks`, and whether the level came back below the threshold."""
+
+    start: int
+    end: int  # the last point above
+    peak: int
+    recovered: bool
+
+
+def excursions(shape: Shape, rise: float) -> list[Excursion]:
+    """The stretches of a positive loss at least `rise` (log units) above the lowest level it
+    had reached before them: blow-ups, whether they last a few steps or most of the run."""
+    if not shape.is_log or len(shape) < 3:
+        return []
+    level = shape.blocks.median
+    above = level > np.minimum.accumulate(level) + rise
+    starts, ends = runs_of(above)
+    peaks = [s + int(np.argmax(level[s : e + 1])) for s, e in zip(starts, ends, strict=True)]
+    return [
+        Excursion(int(s), int(e), p, bool(e < len(level) - 1))
+        for s, e, p in zip(starts, ends, peaks, strict=True)
+    ]
