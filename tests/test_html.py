@@ -151,6 +151,15 @@ def hostile_page(tmp_path, write):
     return cli_page(tmp_path, "analyze", str(tmp_path / name), "--metric", metric), name
 
 
+def test_report_option_writes_the_page_beside_the_text(tmp_path):
+    page = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["analyze", str(SAMPLES / "spiky.jsonl"), "--report", f"html={page}"]
+    )
+    assert result.exit_code == 0 and "WARN" in result.output  # the text on the terminal
+    assert page.read_text().startswith("<!DOCTYPE html>") and "spiky" in page.read_text()
+
+
 def test_names_are_text_never_markup(hostile_page):
     path, name = hostile_page
     text = path.read_text()
@@ -238,6 +247,11 @@ def test_compare_page_overlay_legend_hides_a_group(browser, compare_page, sweep)
         assert sentence in text
     red = "#d62728"  # lr=10, the fourth group's colour
     assert colour_count(opened.chart_pixels("#overlay"), red) > 500
+    over = page.locator("#overlay .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 20)  # near the diverged runs
+    assert re.match(r"lr=10_seed=\d\nstep \d+: \d", page.inner_text("#overlay .tip"))
     page.locator("#overlay .legend-entry", has_text="lr=10").click()
     assert colour_count(opened.chart_pixels("#overlay"), red) < 20
     hidden = page.evaluate("window.losstest.charts[0].series.slice(1).filter(s => !s.show).length")

@@ -26,8 +26,8 @@ from .plot import MAX_POINTS, SPAN_COLOR, VERDICT_COLOR, PlotOptions, _healthy_t
 from .plot import smoothed as smoothed_curve
 from .text import _steps
 
-PAGE_POINTS = 1_000_000  # vertices in all the charts of an analyze page; fewer per run when many
-MIN_POINTS = 200  # per curve, however many runs
+PAGE_POINTS = 400_000  # vertices in all the charts of an analyze page; fewer per run when many
+MIN_POINTS = 100  # per curve, however many runs
 DIGITS = 5  # significant digits of a value sent to the page
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")  # matplotlib's tab10, the PNGs' colours  # fmt: skip
@@ -88,7 +88,12 @@ def _evidence(f: Finding) -> str:
 # analyze ------------------------------------------------------------------------------------
 
 
-def _marks(run: RunReport, train: Curve) -> tuple[list, list, list, list]:
+def _crosses(steps: Iterable[float], label: str) -> dict[str, Any]:
+    """Crosses on the top edge at these steps: NaN losses, failed runs."""
+    return {"xs": list(steps), "shape": "cross-top", "color": "#c62828", "label": label}
+
+
+def _marks(run: RunReport, train: Curve, points: int) -> tuple[list, list, list, list]:
     """Findings as the PNGs draw them: spans, spike triangles, the first NaN, chance/target."""
     spans, vlines, hlines, marks = [], [], [], []
     for f in run.findings:
@@ -124,11 +129,9 @@ def _marks(run: RunReport, train: Curve) -> tuple[list, list, list, list]:
             hlines.append({"y": f.evidence["target"], "color": "#c62828", "label": "target"})
     bad = ~train.finite
     if bad.any():  # NaN and inf as crosses on the top edge, thinned on a long broken tail
-        steps = train.step[bad][:: -(-int(bad.sum()) // MAX_POINTS)]
-        marks += [
-            {"x": int(s), "shape": "cross-top", "color": "#c62828", "label": "NaN / inf"}
-            for s in steps
-        ]
+        marks.append(
+            _crosses(train.step[bad][:: -(-int(bad.sum()) // points)].tolist(), "NaN / inf")
+        )
     return spans, vlines, hlines, marks
 
 
@@ -145,7 +148,7 @@ def _loss_chart(run: RunReport, points: int, smooth: float) -> dict[str, Any]:
             width=1.8,
         ),
     ]
-    spans, vlines, hlines, marks = _marks(run, train)
+    spans, vlines, hlines, marks = _marks(run, train, points)
     shown = [value]
     if val is not None and val.finite.any():
         vx, vy = val.step[val.finite], val.value[val.finite]
@@ -370,17 +373,7 @@ def _hparam_charts(c: Comparison, keys: Sequence[str]) -> list[dict[str, Any]]:
             "y": _rounded([r.value(c.rank_by) for r in good]),
             "names": [r.run for r in good],
         }
-        failed = [
-            {
-                "x": float(r.hparams[key]),
-                "shape": "cross-top",
-                "color": "#c62828",
-                "label": "failed",
-                "name": r.run,
-            }
-            for r in rows
-            if r.verdict == "fail"
-        ]
+        failed = [_crosses((float(r.hparams[key]) for r in rows if r.verdict == "fail"), "failed")]
         charts.append(
             {
                 "id": f"hparam-{len(charts)}",

@@ -140,13 +140,14 @@
     });
     (spec.marks || []).forEach(function (m) {
       if (u.hidden[m.label]) return;
-      const x = u.valToPos(m.x, "x", true);
-      const top = m.shape === "cross-top";
-      const y = top ? b.top : u.valToPos(m.y, "y", true);
+      const top = m.shape === "cross-top";  // at many steps (xs), on the top edge
       ctx.strokeStyle = m.shape === "star" ? "#000" : m.color;
       ctx.fillStyle = m.color;
       ctx.lineWidth = (m.shape === "star" ? 0.8 : 1.5) * dpr;
-      drawMark(ctx, m.shape, x, y, (m.shape === "star" ? 9 : top ? 3.5 : 6) * dpr);
+      (top ? m.xs : [m.x]).forEach(function (x) {
+        const y = top ? b.top : u.valToPos(m.y, "y", true);
+        drawMark(ctx, m.shape, u.valToPos(x, "x", true), y, (m.shape === "star" ? 9 : top ? 3.5 : 6) * dpr);
+      });
     });
     ctx.restore();
   }
@@ -293,7 +294,9 @@
       sets.push([s.x, s.y]);
       if (s.x.length) { fullLo = Math.min(fullLo, s.x[0]); fullHi = Math.max(fullHi, s.x[s.x.length - 1]); }
     });
-    (spec.marks || []).forEach(function (m) { fullLo = Math.min(fullLo, m.x); fullHi = Math.max(fullHi, m.x); });
+    (spec.marks || []).forEach(function (m) {
+      (m.xs || [m.x]).forEach(function (x) { fullLo = Math.min(fullLo, x); fullHi = Math.max(fullHi, x); });
+    });
     (spec.spans || []).forEach(function (m) { fullLo = Math.min(fullLo, m.from); fullHi = Math.max(fullHi, m.to); });
     if (fullLo === fullHi) { fullLo -= 1; fullHi += 1; }
     if (spec.log_x && fullLo > 0) { fullLo /= 1.5; fullHi *= 1.5; }
