@@ -17,9 +17,9 @@ import numpy as np
 from . import api, hparams, readers
 from .checks import tallies
 from .config import Config
+from .curves import Curve
 from .engine import analyze_frame
 from .errors import ConfigError, InputError
-from .curves import Curve
 from .report import Comparison, Group, InputProblem, RunReport, RunSummary
 from .reporters.options import PlotOptions
 from .reporters.plot import envelope, smoothed

@@ -6,7 +6,6 @@ page never makes a network request and a 1,000-run sweep stays a few megabytes."
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -16,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from ..compare import Comparison, RunSummary
 from ..curves import Curve
-from ..detectors import DETECTORS
-from ..detectors._common import num
-from ..model import Finding, Report, RunReport
+from ..formatting import cell, num
+from ..report import Comparison, Finding, Mark, Report, RunReport, RunSummary
+from .json import columns, comparison_row
 from .options import DEFAULT, RenderOptions
-from .plot import MAX_POINTS, SPAN_COLOR, VERDICT_COLOR, PlotOptions, _healthy_top, envelope
+from .plot import MAX_POINTS, VERDICT_COLOR, _healthy_top, envelope
 from .plot import smoothed as smoothed_curve
 from .text import _steps
 
+NAME = "html"
 PAGE_POINTS = 400_000  # vertices in all the charts of an analyze page; fewer per run when many
 MIN_POINTS = 100  # per curve, however many runs
 DIGITS = 5  # significant digits of a value sent to the page
@@ -66,14 +65,6 @@ def _log_y(values: Iterable[np.ndarray]) -> bool:
     return bool(len(shown) and shown.min() > 0 and shown.max() / shown.min() > 100)
 
 
-@cache
-def advice(kind: str) -> str | None:
-    """The "What to do" paragraph of the check's documentation (`losstest explain KIND`)."""
-    module = DETECTORS.get(kind)
-    found = re.search(r"What to do:(.*)", module.__doc__ or "", re.S) if module else None
-    return " ".join(found.group(1).split()) if found else None
-
-
 def _evidence(f: Finding) -> str:
     def shown(value: Any) -> str:
         if isinstance(value, float):
@@ -94,45 +85,34 @@ def _crosses(steps: Iterable[float], label: str) -> dict[str, Any]:
 
 
 def _marks(run: RunReport, train: Curve, points: int) -> tuple[list, list, list, list]:
-    """Findings as the PNGs draw them: spans, spike triangles, the first NaN, chance/target."""
+    """Findings drawn as their checks declare (`Mark`), as the PNGs draw them; NaN and inf as
+    crosses on the top edge."""
     spans, vlines, hlines, marks = [], [], [], []
     for f in run.findings:
-        label = f"{f.kind} ({f.severity.value})"
-        if f.kind in SPAN_COLOR:
-            spans.append(
-                {
-                    "from": f.start_step,
-                    "to": max(f.end_step, f.start_step),
-                    "color": SPAN_COLOR[f.kind],
-                    "label": label,
-                }
-            )
-        elif f.kind == "spike":
-            marks.append(
-                {
-                    "x": f.evidence["peak_step"],
-                    "y": f.evidence["peak"],
-                    "shape": "triangle",
-                    "color": "#d81b60",
-                    "label": "spike",
-                }
-            )
-        elif f.kind == "nan":
-            vlines.append(
-                {"x": f.start_step, "color": "#c62828", "dash": True, "label": "first NaN / inf"}
-            )
-        elif f.kind == "restart":
-            vlines.append({"x": f.start_step, "color": "#546e7a", "dash": True, "label": "restart"})
-        elif f.kind == "underfitting" and "chance" in f.evidence:
-            hlines.append({"y": f.evidence["chance"], "color": "#757575", "label": "chance level"})
-        elif f.kind == "underfitting" and "target" in f.evidence:
-            hlines.append({"y": f.evidence["target"], "color": "#c62828", "label": "target"})
+        info = run.catalog.get(f.kind)
+        for mark in info.marks if info is not None else ():
+            _mark(f, mark, spans, vlines, hlines, marks)
     bad = ~train.finite
-    if bad.any():  # NaN and inf as crosses on the top edge, thinned on a long broken tail
+    if bad.any():  # thinned on a long broken tail
         marks.append(
             _crosses(train.step[bad][:: -(-int(bad.sum()) // points)].tolist(), "NaN / inf")
         )
     return spans, vlines, hlines, marks
+
+
+def _mark(f: Finding, mark: Mark, spans: list, vlines: list, hlines: list, marks: list) -> None:
+    label = mark.label or f.kind
+    dashed = mark.linestyle != "-"
+    if mark.style == "span":
+        spans.append({"from": f.start_step, "to": max(f.end_step, f.start_step),
+                      "color": mark.color, "label": f"{label} ({f.severity.value})"})  # fmt: skip
+    elif mark.style == "peak":
+        marks.append({"x": f.evidence["peak_step"], "y": f.evidence["peak"], "shape": "triangle",
+                      "color": mark.color, "label": label})  # fmt: skip
+    elif mark.style == "start":
+        vlines.append({"x": f.start_step, "color": mark.color, "dash": dashed, "label": label})
+    elif mark.style == "level" and mark.evidence in f.evidence:
+        hlines.append({"y": f.evidence[mark.evidence], "color": mark.color, "label": label})
 
 
 def _loss_chart(run: RunReport, points: int, smooth: float) -> dict[str, Any]:
@@ -252,12 +232,13 @@ def _run_section(i: int, run: RunReport, points: int, smooth: float) -> tuple[st
             '<p class="hint">drag to zoom · shift-drag to pan · ctrl-wheel to zoom · '
             "double-click to reset · click a legend entry to hide it</p>"
         )
-    parts.append(_findings_table(run.findings))
+    parts.append(_findings_table(run))
     parts.append("</section>")
     return "\n".join(parts), charts
 
 
-def _findings_table(findings: Sequence[Finding]) -> str:
+def _findings_table(run: RunReport) -> str:
+    findings = run.findings
     if not findings:
         return '<p class="none">No findings.</p>'
     rows = [
@@ -266,10 +247,11 @@ def _findings_table(findings: Sequence[Finding]) -> str:
         f'<td>{escape(f.message)}</td><td class="evidence">{escape(_evidence(f))}</td></tr>'
         for f in sorted(findings, key=lambda f: (-f.severity.rank, f.start_step))
     ]
+    advice = {kind: info.advice for kind, info in run.catalog.items() if info.advice}
     todo = [
-        f"<dt>{escape(kind)}</dt><dd>{escape(text)}</dd>"
+        f"<dt>{escape(kind)}</dt><dd>{escape(advice[kind])}</dd>"
         for kind in dict.fromkeys(f.kind for f in findings)
-        if (text := advice(kind))
+        if kind in advice
     ]
     table = (
         '<table class="findings"><thead><tr><th>severity</th><th>kind</th><th>metric</th>'
@@ -306,7 +288,7 @@ def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     points = max(MIN_POINTS, min(MAX_POINTS, PAGE_POINTS // (4 * max(1, len(report.runs)))))
     sections, charts = [], []
     for i, run in ranked:
-        section, run_charts = _run_section(i, run, points, PlotOptions().smooth)
+        section, run_charts = _run_section(i, run, points, options.plot.smooth)
         sections.append(section)
         charts += run_charts
     verdicts = Counter(r.verdict for r in report.runs)
@@ -392,58 +374,39 @@ def _hparam_charts(c: Comparison, keys: Sequence[str]) -> list[dict[str, Any]]:
     return charts
 
 
-def _cell(value: Any) -> tuple[str, str]:
-    """(sort key, text) of a leaderboard cell."""
+def _sortable(value: Any) -> tuple[str, str]:
+    """(sort key, text) of a leaderboard cell: numbers sort as numbers, blanks last."""
     if value is None or isinstance(value, float) and not np.isfinite(value):
         return "", "–"
+    if isinstance(value, list):
+        return ", ".join(value), ", ".join(value) or "–"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(float(value)), num(float(value)) if isinstance(value, float) else str(value)
+        return repr(float(value)), cell(value)
     return str(value), str(value)
 
 
 def _leaderboard(c: Comparison) -> str:
+    """Every column of the JSON leaderboard, hyperparameters after the verdict."""
     keys = sorted({k for r in c.runs for k in r.hparams})
-    columns = [
-        "#",
-        "run",
-        "verdict",
-        *keys,
-        "final loss",
-        "best val",
-        "@step",
-        "auc",
-        "spikes",
-        "findings",
-    ]
-    numeric = {"#", *keys, "final loss", "best val", "@step", "auc", "spikes"}
+    names = columns(c)
+    order = [*names[:3], *keys, *names[3:]]
+    numeric = {name for name in order if name not in ("run", "verdict", "findings")}
+    rows = [{**comparison_row(rank, r), **r.hparams} for rank, r in enumerate(c.runs, start=1)]
+    order = [name for name in order if any(row.get(name) is not None for row in rows)]
     head = "".join(
         f'<th data-type="{"num" if name in numeric else "text"}" tabindex="0">{escape(name)}</th>'
-        for name in columns
+        for name in order
     )
     body = []
-    for rank, r in enumerate(c.runs, start=1):
-        cells = [
-            rank,
-            r.run,
-            r.verdict,
-            *(r.hparams.get(k) for k in keys),
-            r.final_loss,
-            r.best_val_loss,
-            r.best_val_step,
-            r.auc,
-            r.spikes,
-            ", ".join(r.findings),
-        ]
+    for r, row in zip(c.runs, rows, strict=True):
         tds = []
-        for name, value in zip(columns, cells, strict=True):
-            key, text = _cell(value)
+        for name in order:
+            key, text = _sortable(row.get(name))
             style = f' class="v-{r.verdict}"' if name == "verdict" else ""
             tds.append(f'<td data-sort="{escape(key)}"{style}>{escape(text)}</td>')
         body.append(f"<tr>{''.join(tds)}</tr>")
-    return (
-        f'<table class="leaderboard sortable"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    return (f'<div class="wide"><table class="leaderboard sortable"><thead><tr>{head}</tr>'
+            f"</thead><tbody>{''.join(body)}</tbody></table></div>")  # fmt: skip
 
 
 def _groups(c: Comparison) -> str:
@@ -451,7 +414,7 @@ def _groups(c: Comparison) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{escape(', '.join(f'{k}={v}' for k, v in g.by.items()))}</td><td>{g.runs}</td>"
-        f"<td>{g.failed}</td><td>{_cell(g.mean)[1]}</td><td>{_cell(g.std)[1]}</td></tr>"
+        f"<td>{g.failed}</td><td>{cell(g.mean)}</td><td>{cell(g.std)}</td></tr>"
         for g in c.groups
     )
     return (
@@ -462,7 +425,7 @@ def _groups(c: Comparison) -> str:
 
 def render_comparison(c: Comparison, options: RenderOptions = DEFAULT) -> str:
     """The compare page: sortable leaderboard, groups and summary, overlay, hyperparameters."""
-    keys = list(c.groups[0].by) if c.groups else []
+    keys = list(c.by)
     verdicts = Counter(r.verdict for r in c.runs)
     total = ", ".join(f"{verdicts[v]} {v}" for v in ("fail", "warn", "pass") if verdicts[v])
     parts = [
