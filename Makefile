@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH_WHEEL := /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
 
-.PHONY: demo test lint bench eval realruns goldens clean
+.PHONY: demo test lint bench eval realruns goldens clean chromium
 
 $(BIN)/losstest: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,14 @@ else
 endif
 	touch $@
 
-test: $(BIN)/torch-if-local
+# The HTML tests drive Debian's chromium (playwright never downloads a browser here); installed
+# where we are root with apt, else those tests skip and say why.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "no chromium: the HTML page tests will be skipped"
+
+test: $(BIN)/torch-if-local chromium
 	$(BIN)/python -m pytest
 
 # Write tests/golden anew after a deliberate change of an output format; review the diff.

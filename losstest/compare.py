@@ -17,11 +17,15 @@ import numpy as np
 from . import api, hparams, readers
 from .checks import tallies
 from .config import Config
+from .curves import Curve
 from .engine import analyze_frame
 from .errors import ConfigError, InputError
 from .report import Comparison, Group, InputProblem, RunReport, RunSummary
+from .reporters.options import PlotOptions
+from .reporters.plot import envelope, smoothed
 
 RANKINGS = ("best_val_loss", "final_loss", "auc", "steps_to_target")
+TREND_POINTS = 400  # vertices of the smoothed curve kept per run for overlays: light for 1000s
 
 
 def check_ranking(rank_by: str | None) -> None:
@@ -51,8 +55,17 @@ def summarize(run: RunReport, target: float | None = None, keep: bool = False) -
         best_val_loss=best_val, best_val_step=best_step, auc=auc, steps_to_target=reached,
         tallies=tallies(run.findings),
         val_gap=None if last_val is None or final is None else last_val - final,
-        report=run if keep else None,
+        report=run if keep else None, trend=_trend(train),
     )  # fmt: skip
+
+
+def _trend(train: Curve | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The curve an overlay draws, reduced where it is computed so that thousands of runs stay
+    small in memory and in a page."""
+    if train is None or not train.finite.any():
+        return None
+    step, value = train.step[train.finite], train.value[train.finite]
+    return envelope(step, smoothed(value, PlotOptions().smooth), TREND_POINTS)
 
 
 def _summarize_source(task: tuple) -> tuple[list[RunSummary], list[InputProblem]]:

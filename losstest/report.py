@@ -10,6 +10,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only a type here: importing numpy for it would slow every command's start
+    import numpy as np
+
     from .curves import RunCurves
 
 
@@ -157,6 +159,8 @@ class RunSummary:
     tallies: Mapping[str, int]  # columns the checks contribute: spikes, swings ...
     val_gap: float | None  # last validation loss - final training loss
     report: RunReport | None = field(default=None, compare=False, repr=False)  # kept for plots
+    # the smoothed training loss, (steps, values) through the plots' min/max envelope: overlays
+    trend: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def value(self, key: str) -> float | None:
         return self.tallies[key] if key in self.tallies else getattr(self, key)

@@ -13,7 +13,9 @@ from losstest.reporters import REPORTERS, RenderOptions
 
 ROOT = Path(__file__).parents[1]
 GOLDEN = Path(__file__).parent / "golden"
-BINARY = {"png"}  # drawn, not compared byte for byte: tests/test_plots.py checks the figures
+# drawn, not compared byte for byte: tests/test_plots.py checks the figures, tests/test_html.py
+# the pages in a browser
+BINARY = {"png", "html"}
 
 
 def rendered() -> dict[Path, str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..report import Comparison, Report
-from . import csv, github, json, junit, markdown, plot, text
+from . import csv, github, html, json, junit, markdown, plot, text
 from .options import PlotOptions, RenderOptions
 
 
@@ -35,7 +35,7 @@ class Reporter:
 
 REPORTERS: dict[str, Reporter] = {
     reporter.name: reporter
-    for reporter in map(Reporter.of, (text, json, junit, github, markdown, csv, plot))
+    for reporter in map(Reporter.of, (text, json, junit, github, markdown, csv, plot, html))
 }
 REPORT_FORMATS = tuple(name for name, r in REPORTERS.items() if r.render is not None)
 COMPARISON_FORMATS = tuple(name for name, r in REPORTERS.items() if r.render_comparison)
