@@ -174,10 +174,10 @@ def bench_analysis(n: int) -> None:
     verdict(
         f"analysis of {n:,} points", took < 5 and "spike" in kinds, f"{took:.2f} s; found {kinds}"
     )
-    from losstest.reporters.plot import save
+    from losstest.reporters import RenderOptions, emit
 
     start = time.perf_counter()
-    save(report.runs, OUT / "big.png")
+    emit(report, [("png", OUT / "big.png")], RenderOptions())
     took = time.perf_counter() - start
     verdict(f"plot of {n:,} points", took < 2, f"{took:.2f} s (target < 2 s)")
 

@@ -21,8 +21,7 @@ from .curves import Curve
 from .engine import analyze_frame
 from .errors import ConfigError, InputError
 from .report import Comparison, Group, InputProblem, RunReport, RunSummary
-from .reporters.options import PlotOptions
-from .reporters.plot import envelope, smoothed
+from .signal import SMOOTHING, envelope, smoothed
 
 RANKINGS = ("best_val_loss", "final_loss", "auc", "steps_to_target")
 TREND_POINTS = 400  # vertices of the smoothed curve kept per run for overlays: light for 1000s
@@ -65,7 +64,7 @@ def _trend(train: Curve | None) -> tuple[np.ndarray, np.ndarray] | None:
     if train is None or not train.finite.any():
         return None
     step, value = train.step[train.finite], train.value[train.finite]
-    return envelope(step, smoothed(value, PlotOptions().smooth), TREND_POINTS)
+    return envelope(step, smoothed(value, SMOOTHING), TREND_POINTS)
 
 
 def _summarize_source(task: tuple) -> tuple[list[RunSummary], list[InputProblem]]:

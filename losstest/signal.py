@@ -9,6 +9,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 MAD_TO_SIGMA = 1.4826
 
+SMOOTHING = 0.6  # TensorBoard's default smoothing weight: what plots and trends draw
+ENVELOPE_POINTS = 4000  # vertices of a drawn curve: a min/max envelope per column beyond this
+
 
 def to_log(value: np.ndarray) -> tuple[np.ndarray, bool]:
     """Log of a positive curve, so thresholds are ratios and a curve x1000 reads the same.
@@ -170,3 +173,31 @@ def sign_runs(d: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, 
     first = np.flatnonzero(new_leg)
     last = np.concatenate([first[1:] - 1, [len(amplitude) - 1]])
     return starts[first], ends[last], np.add.reduceat(amplitude, first)
+
+
+def smoothed(value: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased exponential moving average, which is exactly pandas' adjusted
+    exponentially weighted mean."""
+    if weight <= 0 or len(value) == 0:
+        return value
+    import pandas as pd
+
+    return pd.Series(value).ewm(alpha=1 - weight, adjust=True).mean().to_numpy()
+
+
+def envelope(
+    x: np.ndarray, y: np.ndarray, points: int = ENVELOPE_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most `points` vertices that keep every column's lowest and highest value, so that a
+    one-step spike in ten million points still shows."""
+    if len(y) <= points:
+        return x, y
+    size = -(-len(y) // (points // 2))
+    usable = len(y) - len(y) % size
+    cols_y, cols_x = y[:usable].reshape(-1, size), x[:usable].reshape(-1, size)
+    rows = np.arange(len(cols_y))
+    lo, hi = np.argmin(cols_y, axis=1), np.argmax(cols_y, axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    xs = np.stack([cols_x[rows, first], cols_x[rows, second]], axis=1).ravel()
+    ys = np.stack([cols_y[rows, first], cols_y[rows, second]], axis=1).ravel()
+    return np.append(xs, x[usable:]), np.append(ys, y[usable:])

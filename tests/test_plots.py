@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 import losstest
 from losstest.cli import app
-from losstest.reporters.plot import PlotOptions, envelope, figure, smoothed
+from losstest.reporters.plot import PlotOptions, figure
+from losstest.signal import envelope, smoothed
 
 from .conftest import DATA
 

@@ -18,10 +18,11 @@ import numpy as np
 from ..curves import Curve
 from ..formatting import cell, num
 from ..report import Comparison, Finding, Mark, Report, RunReport, RunSummary
+from ..signal import ENVELOPE_POINTS, envelope
+from ..signal import smoothed as smoothed_curve
 from .json import columns, comparison_row
 from .options import DEFAULT, RenderOptions
-from .plot import MAX_POINTS, VERDICT_COLOR, _healthy_top, envelope
-from .plot import smoothed as smoothed_curve
+from .plot import VERDICT_COLOR, _healthy_top
 from .text import _steps
 
 NAME = "html"
@@ -285,7 +286,7 @@ def _summary_table(runs: Sequence[tuple[int, RunReport]]) -> str:
 def render(report: Report, options: RenderOptions = DEFAULT) -> str:
     """The analyze page: a summary table failing first, then each run's charts and findings."""
     ranked = sorted(enumerate(report.runs), key=lambda ir: VERDICT_ORDER[ir[1].verdict])
-    points = max(MIN_POINTS, min(MAX_POINTS, PAGE_POINTS // (4 * max(1, len(report.runs)))))
+    points = max(MIN_POINTS, min(ENVELOPE_POINTS, PAGE_POINTS // (4 * max(1, len(report.runs)))))
     sections, charts = [], []
     for i, run in ranked:
         section, run_charts = _run_section(i, run, points, options.plot.smooth)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..report import Severity
+from ..signal import SMOOTHING
 
 
 @dataclass(frozen=True)
 class PlotOptions:
-    smooth: float = 0.6  # TensorBoard's smoothing weight, 0 = none
+    smooth: float = SMOOTHING  # TensorBoard's smoothing weight, 0 = none
     x: str = "step"  # step, epoch or time
     log_y: bool | None = None  # None: log when the curve spans more than two decades
 

@@ -12,40 +12,13 @@ import numpy as np
 from ..curves import Curve
 from ..formatting import num
 from ..report import Comparison, Finding, Mark, Report, RunReport
+from ..signal import envelope, smoothed
 from .options import DEFAULT, PlotOptions, RenderOptions
 
 NAME = "png"
 VERDICT_COLOR = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828"}
-MAX_POINTS = 4000  # drawn per curve: a min/max envelope per column beyond this
+
 CLIP_FACTOR = 3.0  # values this far above the healthy part are clipped from view
-
-
-def smoothed(value: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's debiased exponential moving average, which is exactly pandas' adjusted
-    exponentially weighted mean."""
-    if weight <= 0 or len(value) == 0:
-        return value
-    import pandas as pd
-
-    return pd.Series(value).ewm(alpha=1 - weight, adjust=True).mean().to_numpy()
-
-
-def envelope(
-    x: np.ndarray, y: np.ndarray, points: int = MAX_POINTS
-) -> tuple[np.ndarray, np.ndarray]:
-    """At most `points` vertices that keep every column's lowest and highest value, so that a
-    one-step spike in ten million points still shows."""
-    if len(y) <= points:
-        return x, y
-    size = -(-len(y) // (points // 2))
-    usable = len(y) - len(y) % size
-    cols_y, cols_x = y[:usable].reshape(-1, size), x[:usable].reshape(-1, size)
-    rows = np.arange(len(cols_y))
-    lo, hi = np.argmin(cols_y, axis=1), np.argmax(cols_y, axis=1)
-    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
-    xs = np.stack([cols_x[rows, first], cols_x[rows, second]], axis=1).ravel()
-    ys = np.stack([cols_y[rows, first], cols_y[rows, second]], axis=1).ravel()
-    return np.append(xs, x[usable:]), np.append(ys, y[usable:])
 
 
 def _fractional_epochs(step: np.ndarray, epoch: np.ndarray) -> np.ndarray:
