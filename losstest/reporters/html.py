@@ -244,13 +244,14 @@ def _findings_table(run: RunReport) -> str:
         return '<p class="none">No findings.</p>'
     rows = [
         f'<tr class="finding sev-{f.severity.value}"><td>{f.severity.value}</td>'
-        f"<td>{escape(f.kind)}</td><td>{escape(f.metric)}</td><td>{_steps(f)}</td>"
+        f'<td>{escape(f.kind)} <span class="code">{escape(f.code)}</span></td>'
+        f"<td>{escape(f.metric)}</td><td>{_steps(f)}</td>"
         f'<td>{escape(f.message)}</td><td class="evidence">{escape(_evidence(f))}</td></tr>'
         for f in sorted(findings, key=lambda f: (-f.severity.rank, f.start_step))
     ]
     advice = {kind: info.advice for kind, info in run.catalog.items() if info.advice}
     todo = [
-        f"<dt>{escape(kind)}</dt><dd>{escape(advice[kind])}</dd>"
+        f"<dt>{escape(kind)} {escape(run.catalog[kind].code)}</dt><dd>{escape(advice[kind])}</dd>"
         for kind in dict.fromkeys(f.kind for f in findings)
         if kind in advice
     ]
