@@ -52,3 +52,28 @@ def test_a_blow_up_that_never_comes_back_is_a_divergence_not_an_instability():
 def test_it_can_be_turned_off_by_code():
     run = report(_blow_up(10, 300), config=Config(ignore=frozenset({"LT105"})))
     assert "instability" not in {f.kind for f in run.findings}
+
+
+def _bad_shards(n: int = 3000, ratio: float = 1000.0) -> np.ndarray:
+    """A healthy run hit by three bad data shards: up at once, back over about 100 steps."""
+    loss = healthy_curve(n)
+    decay = 1 + (ratio - 1) * np.exp(-np.arange(150) / 15)
+    for at in (700, 1500, 2300):
+        loss[at : at + 150] *= decay
+    return loss
+
+
+def test_isolated_jumps_that_decay_slowly_are_spikes_not_an_oscillation():
+    run = report(_bad_shards())
+    assert [(f.kind, f.severity) for f in run.findings] == [("spike", "warn")] * 3
+    assert [f.evidence["peak_step"] for f in run.findings] == [700, 1500, 2300]
+    low, high = run.findings[0].evidence["skip_steps"]
+    assert low <= 700 and 780 <= high <= 900
+
+
+def test_jumps_up_most_of_the_time_are_still_an_oscillation():
+    loss = healthy_curve(3000)
+    for at in range(200, 2800, 400):  # up half of every cycle
+        loss[at : at + 200] *= 5
+    kinds = {f.kind for f in report(loss).findings if f.severity != "info"}
+    assert "oscillation" in kinds and "spike" not in kinds

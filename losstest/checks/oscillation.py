@@ -7,11 +7,13 @@ Algorithm: the curve is cut into `bins` equal parts (of `bin_points` or more poi
 medians form the level; the legs of that level's zigzag shorter than the larger of
 `min_amplitude` and `significance` standard errors of a bin median (from the point-to-point
 noise of the whole curve) are set aside, and the remaining up-then-down pairs are counted.
-Swings faster than about twenty logged points a cycle are not resolved.
+Swings faster than about twenty logged points a cycle are not resolved. Swings that are a few
+isolated jumps above `jump_ratio` times the level before them, up less than `max_duty` of the
+run, are spikes or instabilities instead.
 Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
 wastes steps and often diverges later.
 Parameters: min_swings (3), min_amplitude (0.2 = 22 % in log space), significance (4),
-bins (64), bin_points (5).
+bins (64), bin_points (5), jump_ratio (3), max_duty (0.3).
 What to do: lower the learning rate (by 3-10x), lower Adam's beta2 or momentum, add warmup,
 clip gradients, or raise the batch size.
 """
@@ -27,7 +29,7 @@ from ..curves import RunCurves
 from ..formatting import rounded
 from ..report import Finding, Mark, Severity
 from ..signal import blocks, sign_runs
-from .shape import train_shape
+from .shape import excursions, train_shape
 
 KIND = "oscillation"
 CODE = "LT104"
@@ -44,6 +46,8 @@ class Params:
     significance: float = 4.0  # standard errors of a bin median
     bins: int = 64
     bin_points: int = 5  # at least, for a median that noise does not swing
+    jump_ratio: float = 3.0  # swings this far above the best level before them are jumps ...
+    max_duty: float = 0.3  # ... when the loss spends less than this share of the run up there
     min_points: int = 24
 
 
@@ -62,8 +66,10 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     swing = np.flatnonzero(up[:-1] & ~up[1:])
     if len(swing) < params.min_swings:
         return []
-    first, last = swing[0], swing[-1] + 1
     steps = coarse.step
+    if _isolated_jumps(shape, steps[ends[swing] + 1], params):
+        return []
+    first, last = swing[0], swing[-1] + 1
     start_step, end_step = int(steps[starts[first]]), int(steps[ends[last] + 1])
     heights = np.minimum(amplitude[swing], -amplitude[swing + 1])
     typical = float(np.median(heights))
@@ -87,3 +93,17 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             },
         )  # fmt: skip
     ]
+
+
+def _isolated_jumps(shape, peaks: np.ndarray, params: Params) -> bool:
+    """Swings that are a few jumps far above a loss that otherwise goes on as before (bad data,
+    each recovering): spikes or instabilities, not a loss that swings. An oscillation spends
+    much of its time up; such jumps little."""
+    jumps = excursions(shape, math.log(params.jump_ratio))
+    if not jumps:
+        return False
+    steps = shape.blocks.step
+    spans = np.array([(steps[x.start], steps[x.end]) for x in jumps])
+    inside = (peaks[:, None] >= spans[:, 0] - 1) & (peaks[:, None] <= spans[:, 1] + 1)
+    up = sum(x.end - x.start + 1 for x in jumps) / len(steps)
+    return bool(inside.any(axis=1).mean() >= 2 / 3 and up < params.max_duty)

@@ -112,13 +112,20 @@ class Excursion:
 
 
 def excursions(shape: Shape, rise: float) -> list[Excursion]:
-    """The stretches of a positive loss at least `rise` (log units) above the lowest level it
-    had reached before them: blow-ups, whether they last a few steps or most of the run."""
+    """The stretches of a positive loss at least `rise` (log units) above the lowest level its
+    trend had reached before them: blow-ups, whether they last a few steps or most of the run.
+    (The trend's low, not a noisy point's: noise alone is no blow-up.)"""
     if not shape.is_log or len(shape) < 3:
         return []
     level = shape.blocks.median
-    above = level > np.minimum.accumulate(level) + rise
-    starts, ends = runs_of(above)
+    rise = max(rise, 6 * shape.noise)  # and far beyond the noise of the level
+    height = level - np.minimum.accumulate(shape.trend(0.01))
+    # up past `rise`, and over until it is back below half of it: noise at the edge does not
+    # cut one blow-up into many
+    starts, ends = runs_of(height > rise / 2)
+    high = np.concatenate([[0], np.cumsum(height > rise)])
+    keep = high[ends + 1] > high[starts]
+    starts, ends = starts[keep], ends[keep]
     peaks = [s + int(np.argmax(level[s : e + 1])) for s, e in zip(starts, ends, strict=True)]
     return [
         Excursion(int(s), int(e), p, bool(e < len(level) - 1))

@@ -8,10 +8,13 @@ median absolute deviation of the residuals (the local noise), in log space so th
 ratio; long curves are first cut into blocks whose peaks keep every one-step spike. The jump
 must also be at least `min_share` of the run's whole range in the loss's own units, so that the
 rounding of a near-zero loss (0.0001 to 0.0002) is no spike.
+A jump of at least `jump_ratio` times the best level before it that takes longer to decay (a
+bad data shard: up at once, back over a hundred steps) is a spike too, as long as it lasts
+under `max_share` of the run; longer ones are instabilities.
 Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
 many foretell divergence.
 Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),
-window (31 points), min_share (0.02).
+window (31 points), min_share (0.02), jump_ratio (3), max_share (0.1 of the run).
 What to do: find the batches at those steps (data loader order, seed); if spikes repeat, lower
 the learning rate or clip gradients; PaLM-style: restart from a checkpoint before the spike and
 skip the batches in `skip_steps` of the evidence.
@@ -28,7 +31,7 @@ from ..curves import RunCurves
 from ..formatting import num, pct, rounded
 from ..report import Finding, Mark, Severity
 from ..signal import diff_noise, rolling_median, runs_of
-from .shape import train_shape
+from .shape import excursions, train_shape
 
 KIND = "spike"
 CODE = "LT103"
@@ -45,6 +48,8 @@ class Params:
     max_width: int = 5  # points (or blocks, on a long curve)
     window: int = 31  # points in the running median
     min_share: float = 0.02  # of the run's range (highest to lowest trend level), in its units
+    jump_ratio: float = 3.0  # a slowly decaying jump: its peak over the best level before it
+    max_share: float = 0.1  # of the run's steps; a longer blow-up is an instability
     min_points: int = 12
 
 
@@ -80,10 +85,12 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     interval = curve.interval
     margin = max(interval, int(0.002 * (steps[-1] - steps[0])))
     found = []
+    narrow = []
     for s, e in zip(starts[short], ends[short], strict=True):  # one finding per spike
         at = s + int(np.argmax(excess[s : e + 1]))
         peak, level = shape.unscale(float(b.peak[at])), shape.unscale(float(base[at]))
         first, last = int(b.peak_step[s]), int(b.peak_step[e])
+        narrow.append((first, last))
         sigmas = float(excess[at] / noise[at]) if noise[at] > 0 else math.inf
         change = f" ({pct(peak / level)})" if shape.is_log else ""
         found.append(
@@ -101,6 +108,40 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
                     "peak_step": int(b.peak_step[at]),
                     "sigmas": rounded(sigmas),
                     "skip_steps": [max(int(steps[0]), first - margin), last + margin],
+                },
+            )  # fmt: skip
+        )
+    return found + _slow(shape, curve.metric, params, narrow, margin)
+
+
+def _slow(shape, metric: str, params: Params, narrow: list, margin: int) -> list[Finding]:
+    """Jumps that decay over more points than a spike's width, but not for long."""
+    steps, level = shape.blocks.step, shape.blocks.median
+    span = max(1, int(shape.step[-1] - shape.step[0]))
+    found = []
+    for x in excursions(shape, math.log(params.jump_ratio)):
+        first, last, peak_step = int(steps[x.start]), int(steps[x.end]), int(steps[x.peak])
+        taken = any(a <= peak_step <= b for a, b in narrow)
+        wide = x.end - x.start + 1 > params.max_width  # narrower: the test above judged it
+        if taken or not wide or not x.recovered or last - first >= params.max_share * span:
+            continue
+        before = float(np.min(level[: x.start])) if x.start else float(level[0])
+        peak, level_v = shape.unscale(float(level[x.peak])), shape.unscale(before)
+        found.append(
+            Finding(
+                KIND,
+                SEVERITY,
+                metric,
+                first,
+                last,
+                f"{metric} jumped to {num(peak)} at step {peak_step} from a level of "
+                f"{num(level_v)} ({pct(peak / level_v)}) and took {last - first} steps to recover",
+                {
+                    "peak": rounded(peak),
+                    "level": rounded(level_v),
+                    "peak_step": peak_step,
+                    "recovery_steps": last - first,
+                    "skip_steps": [max(int(shape.step[0]), first - margin), last + margin],
                 },
             )  # fmt: skip
         )
