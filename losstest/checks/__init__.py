@@ -41,6 +41,7 @@ from . import (
     regression,
     restart,
     rule,
+    runaway,
     spike,
     underfitting,
 )
@@ -131,6 +132,7 @@ CHECKS: dict[str, Check] = {
             nan,
             divergence,
             instability,
+            runaway,
             spike,
             oscillation,
             plateau,
