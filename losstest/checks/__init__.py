@@ -43,6 +43,7 @@ from . import (
     rule,
     runaway,
     spike,
+    stall,
     underfitting,
 )
 
@@ -136,6 +137,7 @@ CHECKS: dict[str, Check] = {
             spike,
             oscillation,
             plateau,
+            stall,
             overfitting,
             underfitting,
             restart,
