@@ -171,6 +171,13 @@ class MlflowWriter(Writer):
         self.mlflow.end_run()
 
 
+def drain(values: list[float]) -> float:
+    """The mean of the values gathered since the last line, emptying the list for the next."""
+    mean = float(np.mean(values))
+    values.clear()
+    return mean
+
+
 class FairseqWriter(Writer):
     """fairseq's `train.log` layouts (fairseq itself does not install here). Losses are logged
     in base 2, as fairseq's criterions do, with `ppl = 2 ** nll_loss`.
@@ -179,13 +186,17 @@ class FairseqWriter(Writer):
     `log_interval` updates, `| epoch 001 | loss ...` and `| epoch 001 | valid on 'valid'
     subset | loss ...` at each epoch's end). "new": fairseq ≥ 0.10 logging, the same records
     prefixed with `YYYY-mm-dd HH:MM:SS | INFO | train_inner|train|valid |`.
-    Train records carry "loss" (and "lr"), validation records "val_loss".
+    Train records carry "loss" (and "lr", "grad_norm"), validation records "val_loss"; the
+    throughput fields are measured.
     """
 
-    def __init__(self, out: Path, layout: str, log_interval: int, updates_per_epoch: int) -> None:
+    def __init__(
+        self, out: Path, layout: str, log_interval: int, updates_per_epoch: int, batch: int
+    ) -> None:
         self.file = open(out / "train.log", "w")  # noqa: SIM115
         self.layout, self.log_interval, self.size = layout, log_interval, updates_per_epoch
-        self.start = time.time()
+        self.batch = batch
+        self.start = self.last_line = time.time()
         self.inner: list[float] = []
         self.epoch_losses: list[float] = []
         self.best = math.inf
@@ -198,15 +209,16 @@ class FairseqWriter(Writer):
             self.file.write(f"| {text}\n")
 
     def log(self, step: int, metrics: dict[str, float], epoch: int = 0) -> None:
-        lr, size = metrics.get("lr", 0.0), self.size
-        wall = round(time.time() - self.start)
+        lr, size, gnorm = metrics.get("lr", 0.0), self.size, metrics.get("grad_norm", 0.0)
+        now = time.time()
+        wall = round(now - self.start)
         if "val_loss" in metrics:
             loss = metrics["val_loss"] / math.log(2)
             self.best = min(self.best, loss)
             self.line(
                 "valid",
                 f"epoch {epoch:03d} | valid on 'valid' subset | loss {loss:.3f} | "
-                f"nll_loss {loss:.3f} | ppl {2**loss:.2f} | wps 5312.4 | wpb 2048 | bsz 32 | "
+                f"nll_loss {loss:.3f} | ppl {2**loss:.2f} | bsz {self.batch} | "
                 f"num_updates {step} | best_loss {self.best:.3f}",
             )
             return
@@ -215,22 +227,23 @@ class FairseqWriter(Writer):
         self.epoch_losses.append(loss)
         within = (step - 1) % size + 1
         if step % self.log_interval == 0:
-            mean = float(np.mean(self.inner))
-            self.inner = []
+            mean = drain(self.inner)
+            ups = self.log_interval / max(now - self.last_line, 1e-6)
+            self.last_line = now
             self.line(
                 "train_inner",
                 f"epoch {epoch:03d}: {within:5d} / {size} loss={mean:.3f}, nll_loss={mean:.3f}, "
-                f"ppl={2**mean:.2f}, wps=5230.1, ups=2.55, wpb=2048, bsz=32, "
-                f"num_updates={step}, lr={lr:g}, gnorm=0.912, train_wall=1, wall={wall}",
+                f"ppl={2**mean:.2f}, wps={ups * self.batch:.1f}, ups={ups:.2f}, "
+                f"bsz={self.batch}, num_updates={step}, lr={lr:g}, gnorm={gnorm:.3f}, "
+                f"train_wall={wall}, wall={wall}",
             )
         if within == size:
-            mean = float(np.mean(self.epoch_losses))
-            self.epoch_losses = []
+            mean = drain(self.epoch_losses)
             self.line(
                 "train",
                 f"epoch {epoch:03d} | loss {mean:.3f} | nll_loss {mean:.3f} | ppl {2**mean:.2f} "
-                f"| wps 5230.1 | ups 2.55 | wpb 2048 | bsz 32 | num_updates {step} | lr {lr:g} "
-                f"| gnorm 0.912 | clip 0 | train_wall {wall} | wall {wall}",
+                f"| ups {size / max(wall, 1):.2f} | bsz {self.batch} | num_updates {step} "
+                f"| lr {lr:g} | gnorm {gnorm:.3f} | train_wall {wall} | wall {wall}",
             )
 
     def close(self) -> None:

@@ -333,14 +333,14 @@ def make_writer(run: Run, out: Path, setup: Setup, parts: list[str], per_epoch: 
     if kind == "jsonl":
         return JsonlWriter(out)
     if kind == "csv":
-        columns = (["loss"] if setup.log_loss else []) + parts + ["lr", "val_loss"]
-        return CsvWriter(out, columns if setup.log_loss else [*parts, "lr"])
+        columns = (["loss"] if setup.log_loss else []) + parts + ["lr", "grad_norm"]
+        return CsvWriter(out, columns + ["val_loss"] if setup.log_loss else columns)
     if kind == "tensorboardx":
         return TensorboardXWriter(out)
     if kind == "mlflow":
         return MlflowWriter(out, run.name, {"lr": setup.lr, "family": setup.family})
     if kind in ("fairseq_old", "fairseq_new"):
-        return FairseqWriter(out, kind.removeprefix("fairseq_"), 10, per_epoch)
+        return FairseqWriter(out, kind.removeprefix("fairseq_"), 10, per_epoch, setup.batch)
     raise ValueError(kind)
 
 
@@ -390,8 +390,7 @@ def train(run: Run, out: Path) -> None:
         loss, parts = task.loss(idx, setup, step in setup.bad_batches)
         opt.zero_grad()
         loss.backward()
-        if setup.clip:
-            nn.utils.clip_grad_norm_(params, setup.clip)
+        grad_norm = nn.utils.clip_grad_norm_(params, setup.clip or math.inf).item()
         opt.step()
         if within == 0:
             epoch_losses, epoch_parts = [], []
@@ -407,7 +406,7 @@ def train(run: Run, out: Path) -> None:
             record["loss"] = value
             record.update(parts)
         if record:
-            record["lr"] = lr
+            record |= {"lr": lr, "grad_norm": grad_norm}
         if not setup.log_loss:
             record.pop("loss", None)
         logged_step = setup.step_offset + step
