@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH_WHEEL := /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
 
-.PHONY: demo test lint bench eval realruns goldens clean chromium
+.PHONY: demo test lint bench eval realruns families goldens clean chromium
 
 $(BIN)/losstest: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ realruns: $(BIN)/losstest
 	$(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python bench/realruns/train.py bench/out/realruns
 	for f in bench/out/realruns/*/metrics.jsonl; do cp $$f tests/data/realruns/$$(basename $$(dirname $$f)).jsonl; done
+
+# Retrain the runs of other model families behind tests/data/families through their real tools
+# (Keras, Lightning, the Hugging Face Trainer, tensorboardX, MLflow; ~10-20 min on 2 cores).
+families: $(BIN)/losstest
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
+	$(BIN)/python -m pip install --quiet -e '.[families]'
+	$(BIN)/python bench/families/make_all.py --out bench/out/families --data tests/data/families
 
 clean:
 	rm -rf $(VENV) build *.egg-info

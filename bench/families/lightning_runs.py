@@ -1,0 +1,102 @@
+"""PyTorch Lightning models of sklearn's digits logged by Lightning's own CSVLogger
+(`lightning_logs/version_0/metrics.csv`: train rows every few steps, validation rows at each
+epoch's end, blanks between).
+
+    python bench/families/lightning_runs.py OUT_DIR [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import Recorder, Run, Writer, main_for, single_thread  # noqa: E402
+from torch_runs import VAE, mlp  # noqa: E402
+from torch_runs import Setup as LoopSetup
+
+
+@dataclass(frozen=True)
+class Setup:
+    model: str = "mlp"  # mlp | vae
+    epochs: int = 30
+    lr: float = 1e-3
+    train_size: int | None = None
+    width: int = 64
+    seed: int = 0
+
+
+class Module(L.LightningModule):
+    """Wraps a task of torch_runs; logs `train_loss` each step (and a VAE's two terms) and
+    `val_loss` at each epoch's end, as a Lightning user would."""
+
+    def __init__(self, setup: Setup) -> None:
+        super().__init__()
+        loop = LoopSetup(
+            setup.model, width=setup.width, seed=setup.seed, train_size=setup.train_size
+        )
+        self.task = VAE(loop) if setup.model == "vae" else mlp(loop)
+        self.net, self.lr = self.task.model, setup.lr
+        self.recorder = Recorder(Writer())
+
+    def training_step(self, batch, batch_idx):
+        (idx,) = batch
+        loss, parts = self.task.loss(idx, None, False)
+        self.log("train_loss", loss)
+        for name, value in parts.items():
+            if name.endswith("_loss"):
+                self.log(name, value)
+        self.recorder.log(self.global_step, {"loss": loss.item()})
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        value = self.task.val_loss()
+        self.log("val_loss", value)
+        self.recorder.log(self.global_step, {"val_loss": value})
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.net.parameters(), lr=self.lr)
+
+
+def train(run: Run, out: Path) -> Recorder:
+    setup: Setup = run.options["setup"]
+    single_thread(setup.seed)
+    module = Module(setup)
+    indices = TensorDataset(torch.arange(module.task.n))
+    trainer = L.Trainer(
+        max_epochs=setup.epochs, logger=L.pytorch.loggers.CSVLogger(str(out)),
+        log_every_n_steps=5, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, accelerator="cpu", deterministic=True,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(
+            module,
+            DataLoader(indices, batch_size=32, shuffle=True),
+            DataLoader(TensorDataset(torch.zeros(1)), batch_size=1),
+        )
+    return module.recorder
+
+
+def lightning_run(name, verdict, kinds, reason, **setup) -> Run:
+    return Run(name, setup.get("model", "mlp"), "lightning_csv", verdict, tuple(kinds), reason,
+               train, {"setup": Setup(**setup)})  # fmt: skip
+
+
+RUNS = [
+    lightning_run("lightning_mlp_healthy", "pass", [], "MLP, Adam, 30 epochs, a train row every 5 steps"),
+    lightning_run("lightning_vae_losses", "pass", [], "a VAE logging train_loss, recon_loss and kl_loss", model="vae", epochs=40),
+    lightning_run("lightning_mlp_overfit", "fail", ["overfitting"], "120 training digits for 600 epochs: validation climbs steadily", train_size=120, width=256, epochs=600, seed=1),
+    lightning_run("lightning_mlp_overfit_mild", "warn", ["overfitting"], "120 training digits for 150 epochs: a mild validation rise after its best", train_size=120, width=256, epochs=150, seed=1),
+    lightning_run("lightning_mlp_short", "pass", [], "12 epochs on 300 digits: a short run of about 20 train rows", train_size=300, epochs=12, lr=3e-3, seed=2),
+]  # fmt: skip
+
+
+if __name__ == "__main__":
+    main_for(RUNS)

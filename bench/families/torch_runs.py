@@ -1,0 +1,500 @@
+"""Plain PyTorch training loops over seven model families (MLP, CNN, GRU language model,
+logistic regression, full-batch linear regression, Gaussian-NLL regression, a VAE, and an
+energy model with a broken objective), logged through JSONL, CSV, tensorboardX, MLflow and
+fairseq's train.log layouts. Every shape comes from the training setup, never from editing
+numbers.
+
+    python bench/families/torch_runs.py OUT_DIR [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import (  # noqa: E402
+    CsvWriter,
+    FairseqWriter,
+    JsonlWriter,
+    MlflowWriter,
+    Recorder,
+    Run,
+    TensorboardXWriter,
+    diabetes,
+    digits,
+    main_for,
+    single_thread,
+    stdlib_text,
+)
+
+
+@dataclass(frozen=True)
+class Setup:
+    family: str
+    steps: int = 1500
+    batch: int = 64
+    lr: float = 3e-3
+    optimizer: str = "adam"  # adam | sgd
+    momentum: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    schedule: str = "cosine"  # cosine | constant | sgdr | exponential | endless_warmup
+    warmup: int = 0
+    sgdr_period: int = 150
+    decay: float = 1.0  # per-step factor of the exponential schedule
+    lr_jump: tuple[float, float] | None = None  # (fraction of the run, factor from then on)
+    clip: float | None = None
+    eval_every: int = 50
+    eval_at: str = "uniform"  # uniform | log | none
+    log_at: str = "every"  # every | log | epoch
+    step_offset: int = 0
+    train_size: int | None = None
+    width: int = 64
+    weight_decay: float = 0.0
+    bad_batches: tuple[int, ...] = ()  # updates whose batch comes from a corrupt shard
+    bad_scale: float = 30.0
+    running_mean: bool = False  # the logged loss is the mean since the epoch began
+    shuffled_labels: bool = False
+    manual_log_softmax: bool = False
+    log_loss: bool = True  # False: only accuracy and lr are logged
+    seed: int = 0
+
+
+class Task:
+    """A model, its training data (n examples) and losses; `loss(idx)` returns the loss to
+    minimise and the named parts to log beside it."""
+
+    n: int
+    model: nn.Module
+
+    def loss(self, idx: torch.Tensor, setup: Setup, bad: bool) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def val_loss(self) -> float:
+        raise NotImplementedError
+
+
+class Classifier(Task):
+    def __init__(self, setup: Setup, model: nn.Module) -> None:
+        x, y, vx, vy = digits(setup.seed, setup.train_size)
+        if setup.shuffled_labels:
+            y = np.random.default_rng(setup.seed).permutation(y)
+        self.x, self.y = torch.tensor(x), torch.tensor(y)
+        self.vx, self.vy = torch.tensor(vx), torch.tensor(vy)
+        self.n, self.model, self.manual = len(x), model, setup.manual_log_softmax
+
+    def ce(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.manual:  # log of a softmax that can underflow to 0
+            return -torch.log(torch.softmax(logits, -1)).gather(1, y[:, None]).mean()
+        return F.cross_entropy(logits, y)
+
+    def loss(self, idx, setup, bad):
+        x = self.x[idx] * (setup.bad_scale if bad else 1.0)
+        logits = self.model(x)
+        accuracy = (logits.argmax(-1) == self.y[idx]).float().mean().item()
+        return self.ce(logits, self.y[idx]), {"accuracy": accuracy}
+
+    @torch.no_grad()
+    def val_loss(self) -> float:
+        return self.ce(self.model(self.vx), self.vy).item()
+
+
+def mlp(setup: Setup) -> Task:
+    w = setup.width
+    model = nn.Sequential(nn.Linear(64, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(), nn.Linear(w, 10))
+    return Classifier(setup, model)
+
+
+def cnn(setup: Setup) -> Task:
+    w = setup.width // 4
+    model = nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        nn.Conv2d(1, w, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(w, 2 * w, 3, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(2 * w * 16, 10),
+    )
+    return Classifier(setup, model)
+
+
+def logreg(setup: Setup) -> Task:
+    return Classifier(setup, nn.Linear(64, 10))
+
+
+class Regression(Task):
+    """Regression on sklearn's diabetes set. `bad` batches come from a shard whose targets
+    were never standardised (raw units: `bad_scale` times too large)."""
+
+    def __init__(self, setup: Setup, model: nn.Module, whiten: bool = False) -> None:
+        x, y, vx, vy = diabetes(setup.seed)
+        if whiten:  # every direction of the least-squares bowl has the same curvature
+            mean = x.mean(0)
+            u, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+            transform = vt.T / s * math.sqrt(len(x))
+            x, vx = (x - mean) @ transform, (vx - mean) @ transform
+        self.x, self.y = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+        self.vx, self.vy = torch.tensor(vx, dtype=torch.float32), torch.tensor(vy)
+        self.n, self.model = len(x), model
+
+    def loss(self, idx, setup, bad):
+        y = self.y[idx] * (setup.bad_scale if bad else 1.0)
+        return F.mse_loss(self.model(self.x[idx]).squeeze(-1), y), {}
+
+    @torch.no_grad()
+    def val_loss(self) -> float:
+        return F.mse_loss(self.model(self.vx).squeeze(-1), self.vy).item()
+
+
+def mlp_regression(setup: Setup) -> Task:
+    w = setup.width
+    model = nn.Sequential(nn.Linear(10, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(), nn.Linear(w, 1))
+    return Regression(setup, model)
+
+
+def linreg(setup: Setup) -> Task:
+    model = nn.Linear(10, 1)
+    nn.init.zeros_(model.weight)
+    nn.init.zeros_(model.bias)
+    return Regression(setup, model, whiten=True)
+
+
+class GaussianNLL(Regression):
+    """Mean and log-variance of the diabetes target in thousands of units (torch's
+    GaussianNLLLoss, without the constant): the loss goes below zero and levels off there."""
+
+    def __init__(self, setup: Setup) -> None:
+        w = setup.width
+        model = nn.Sequential(nn.Linear(10, w), nn.Tanh(), nn.Linear(w, 2))
+        super().__init__(setup, model)
+        scale = self.y.new_tensor(77.0 / 1000)  # the target's standard deviation, in thousands
+        self.y, self.vy = self.y * scale, self.vy * scale
+
+    def nll(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        mean, log_var = self.model(x).unbind(-1)
+        return F.gaussian_nll_loss(mean, y, log_var.exp())
+
+    def loss(self, idx, setup, bad):
+        return self.nll(self.x[idx], self.y[idx]), {}
+
+    @torch.no_grad()
+    def val_loss(self) -> float:
+        return self.nll(self.vx, self.vy).item()
+
+
+class EnergyModel(Task):
+    """An energy-based density model of the digits trained on the data term alone: the
+    log-partition term (or negative samples) is missing, so nothing bounds the energy below
+    and the loss falls without end."""
+
+    def __init__(self, setup: Setup) -> None:
+        x, _, vx, _ = digits(setup.seed)
+        self.x, self.vx, self.n = torch.tensor(x), torch.tensor(vx), len(x)
+        w = setup.width
+        self.model = nn.Sequential(
+            nn.Linear(64, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(), nn.Linear(w, 1)
+        )
+
+    def loss(self, idx, setup, bad):
+        return self.model(self.x[idx]).mean(), {}
+
+    @torch.no_grad()
+    def val_loss(self) -> float:
+        return self.model(self.vx).mean().item()
+
+
+class VAE(Task):
+    """A small variational autoencoder of the digits; logs its two terms beside their sum."""
+
+    def __init__(self, setup: Setup) -> None:
+        x, _, vx, _ = digits(setup.seed)
+        self.x, self.vx, self.n = torch.tensor(x), torch.tensor(vx), len(x)
+        w = setup.width
+        self.encoder = nn.Sequential(nn.Linear(64, w), nn.ReLU(), nn.Linear(w, 16))
+        self.decoder = nn.Sequential(nn.Linear(8, w), nn.ReLU(), nn.Linear(w, 64))
+        self.model = nn.ModuleList([self.encoder, self.decoder])
+
+    def terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_var = self.encoder(x).chunk(2, -1)
+        z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+        recon = F.binary_cross_entropy_with_logits(self.decoder(z), x, reduction="none").sum(-1)
+        kl = 0.5 * (mean**2 + log_var.exp() - 1 - log_var).sum(-1)
+        return recon.mean(), kl.mean()
+
+    def loss(self, idx, setup, bad):
+        recon, kl = self.terms(self.x[idx])
+        return recon + kl, {"recon_loss": recon.item(), "kl_loss": kl.item()}
+
+    @torch.no_grad()
+    def val_loss(self) -> float:
+        recon, kl = self.terms(self.vx)
+        return (recon + kl).item()
+
+
+class CharLM(Task):
+    """A one-layer GRU character language model of standard-library source code."""
+
+    CONTEXT = 48
+
+    def __init__(self, setup: Setup) -> None:
+        text = stdlib_text()
+        chars = sorted(set(text))
+        data = torch.tensor([chars.index(c) for c in text])
+        split = int(0.9 * len(data))
+        limit = split if setup.train_size is None else setup.train_size
+        self.train, self.val = data[:limit], data[split:]
+        self.n = len(self.train) - self.CONTEXT - 1
+        g = torch.Generator().manual_seed(0)
+        self.val_starts = torch.randint(len(self.val) - self.CONTEXT - 1, (256,), generator=g)
+        self.manual = setup.manual_log_softmax
+        w, v = setup.width, len(chars)
+
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.embed, self.gru, self.head = (
+                    nn.Embedding(v, w),
+                    nn.GRU(w, w, 1),
+                    nn.Linear(w, v),
+                )
+
+            def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+                return self.head(self.gru(self.embed(tokens).transpose(0, 1))[0].transpose(0, 1))
+
+        self.model = Net()
+
+    def windows(self, data: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
+        return data[starts[:, None] + torch.arange(self.CONTEXT + 1)]
+
+    def lm_loss(self, chunk: torch.Tensor) -> torch.Tensor:
+        logits = self.model(chunk[:, :-1]).flatten(0, 1)
+        target = chunk[:, 1:].flatten()
+        if self.manual:
+            return -torch.log(torch.softmax(logits, -1)).gather(1, target[:, None]).mean()
+        return F.cross_entropy(logits, target)
+
+    def loss(self, idx, setup, bad):
+        return self.lm_loss(self.windows(self.train, idx)), {}
+
+    @torch.no_grad()
+    def val_loss(self) -> float:
+        return self.lm_loss(self.windows(self.val, self.val_starts)).item()
+
+
+FAMILIES = {
+    "mlp": mlp,
+    "mlp_regression": mlp_regression,
+    "cnn": cnn,
+    "logreg": logreg,
+    "linreg": linreg,
+    "gaussian_nll": GaussianNLL,
+    "density": EnergyModel,
+    "vae": VAE,
+    "gru_lm": CharLM,
+}
+
+
+def lr_factor(setup: Setup, step: int) -> float:
+    """The schedule's multiple of the base learning rate at `step` (0-based)."""
+    factor = 1.0
+    if setup.schedule == "cosine":
+        factor = 0.5 * (1 + math.cos(math.pi * step / setup.steps))
+    elif setup.schedule == "sgdr":  # cosine warm restarts, periods doubling
+        period, start = setup.sgdr_period, 0
+        while step >= start + period:
+            start, period = start + period, period * 2
+        factor = 0.5 * (1 + math.cos(math.pi * (step - start) / period))
+    elif setup.schedule == "exponential":
+        factor = setup.decay**step
+    elif setup.schedule == "endless_warmup":  # a warmup meant for 300 steps set to 3000
+        factor = 10 * (step + 1) / 3000
+    if setup.warmup and step < setup.warmup:
+        factor *= (step + 1) / setup.warmup
+    if setup.lr_jump and step >= setup.lr_jump[0] * setup.steps:
+        factor *= setup.lr_jump[1]
+    return factor
+
+
+def log_spaced(steps: int, count: int) -> set[int]:
+    return {int(s) for s in np.unique(np.geomspace(1, steps, count).round())}
+
+
+def make_writer(run: Run, out: Path, setup: Setup, parts: list[str], per_epoch: int):
+    kind = run.writer
+    if kind == "jsonl":
+        return JsonlWriter(out)
+    if kind == "csv":
+        columns = (["loss"] if setup.log_loss else []) + parts + ["lr", "grad_norm"]
+        return CsvWriter(out, columns + ["val_loss"] if setup.log_loss else columns)
+    if kind == "tensorboardx":
+        return TensorboardXWriter(out)
+    if kind == "mlflow":
+        return MlflowWriter(out, run.name, {"lr": setup.lr, "family": setup.family})
+    if kind in ("fairseq_old", "fairseq_new"):
+        return FairseqWriter(out, kind.removeprefix("fairseq_"), 10, per_epoch, setup.batch)
+    raise ValueError(kind)
+
+
+def train(run: Run, out: Path) -> None:
+    setup: Setup = run.options["setup"]
+    single_thread(setup.seed)
+    task = FAMILIES[setup.family](setup)
+    params = [p for p in task.model.parameters()]
+    if setup.optimizer == "adam":
+        opt = torch.optim.Adam(
+            params, lr=setup.lr, betas=setup.betas, weight_decay=setup.weight_decay
+        )
+    else:
+        opt = torch.optim.SGD(
+            params, lr=setup.lr, momentum=setup.momentum, weight_decay=setup.weight_decay
+        )
+    full_batch = setup.batch >= task.n
+    per_epoch = 1 if full_batch else max(1, task.n // setup.batch)
+    if run.writer.startswith("fairseq"):
+        per_epoch = 100 if setup.family == "gru_lm" else per_epoch
+    _, parts = task.loss(torch.arange(min(2, task.n)), setup, False)
+    writer = Recorder(make_writer(run, out, setup, list(parts), per_epoch))
+    log_steps = log_spaced(setup.steps, 60) if setup.log_at == "log" else None
+    eval_steps = (
+        log_spaced(setup.steps, 14)
+        if setup.eval_at == "log"
+        else set(range(setup.eval_every, setup.steps + 1, setup.eval_every))
+        if setup.eval_at == "uniform"
+        else set()
+    )
+    g = torch.Generator().manual_seed(setup.seed)
+    order, epoch_losses, epoch_parts = torch.randperm(task.n, generator=g), [], []
+    for step in range(1, setup.steps + 1):
+        epoch, within = (step - 1) // per_epoch + 1, (step - 1) % per_epoch
+        if full_batch:
+            idx = torch.arange(task.n)
+        elif setup.family == "gru_lm":
+            idx = torch.randint(task.n, (setup.batch,), generator=g)
+        else:
+            if within == 0:
+                order = torch.randperm(task.n, generator=g)
+            idx = order[within * setup.batch : (within + 1) * setup.batch]
+        lr = setup.lr * lr_factor(setup, step - 1)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        task.model.train()
+        loss, parts = task.loss(idx, setup, step in setup.bad_batches)
+        opt.zero_grad()
+        loss.backward()
+        grad_norm = nn.utils.clip_grad_norm_(params, setup.clip or math.inf).item()
+        opt.step()
+        if within == 0:
+            epoch_losses, epoch_parts = [], []
+        epoch_losses.append(loss.item())
+        epoch_parts.append(parts)
+        record: dict[str, float] = {}
+        value = float(np.mean(epoch_losses)) if setup.running_mean else loss.item()
+        if setup.log_at == "epoch":
+            if within == per_epoch - 1:
+                record["loss"] = float(np.mean(epoch_losses))
+                record.update({k: float(np.mean([p[k] for p in epoch_parts])) for k in parts})
+        elif log_steps is None or step in log_steps:
+            record["loss"] = value
+            record.update(parts)
+        if record:
+            record |= {"lr": lr, "grad_norm": grad_norm}
+        if not setup.log_loss:
+            record.pop("loss", None)
+        logged_step = setup.step_offset + step
+        if record:
+            writer.log(logged_step, record, epoch)
+        epoch_end = setup.log_at == "epoch" and within == per_epoch - 1
+        evaluate = step in eval_steps or (epoch_end and setup.eval_at == "uniform")
+        if evaluate and setup.log_loss:
+            task.model.eval()
+            writer.log(logged_step, {"val_loss": task.val_loss()}, epoch)
+    writer.close()
+    return writer
+
+
+def setup_run(name, family, writer, verdict, kinds, reason, **setup) -> Run:
+    model = setup.pop("model", family)
+    return Run(name, family, writer, verdict, tuple(kinds), reason, train,
+               {"setup": Setup(model, **setup)})  # fmt: skip
+
+
+SGDR = dict(schedule="sgdr", sgdr_period=150, steps=1350)
+BLOWUP = dict(optimizer="sgd", lr=3.0, clip=15.0, batch=100_000, steps=2000, eval_every=20)
+OVERFIT = dict(train_size=120, width=256, lr=1e-3, schedule="constant", eval_every=40)
+SPIKES = dict(
+    model="mlp_regression",
+    bad_batches=(400, 900, 1400),
+    steps=1800,
+    width=16,
+    weight_decay=1e-2,
+    lr=1e-2,
+    schedule="constant",
+)
+
+RUNS = [
+    # healthy runs that look like trouble to a naive check
+    setup_run("mlp_sgdr_tbx", "mlp", "tensorboardx", "pass", [], "SGDR warm restarts: the loss jumps up at each restart and falls again", **SGDR),
+    setup_run("mlp_sgdr_jsonl", "mlp", "jsonl", "pass", [], "SGDR warm restarts, another seed", **SGDR, seed=1),
+    setup_run("mlp_sawtooth_csv", "mlp", "csv", "pass", [], "the logged loss is the running mean since the epoch began: a per-epoch sawtooth", running_mean=True, batch=32, steps=1200),
+    setup_run("mlp_sawtooth_mlflow", "mlp", "mlflow", "pass", [], "running epoch mean on a small batch: per-epoch sawtooth", running_mean=True, batch=16, steps=1500, seed=2),
+    setup_run("mlp_healthy_jsonl", "mlp", "jsonl", "pass", [], "Adam with cosine decay, validation every 50 updates", seed=3),
+    setup_run("mlp_logspaced_mlflow", "mlp", "mlflow", "pass", [], "loss logged at 60 log-spaced updates", log_at="log", eval_at="log", steps=3000, lr=1e-3),
+    setup_run("logreg_short_csv", "logreg", "csv", "pass", [], "15 epochs logged once each: a run of 15 points", log_at="epoch", batch=128, steps=150, lr=0.05, eval_at="uniform"),
+    setup_run("logreg_offset_tbx", "logreg", "tensorboardx", "pass", [], "a run resumed at update 1,000,000 logs steps from there", step_offset=1_000_000, lr=0.02, steps=1000),
+    setup_run("logreg_offset_jsonl", "logreg", "jsonl", "pass", [], "steps offset by 1,000,000, SGD with momentum", step_offset=1_000_000, optimizer="sgd", momentum=0.9, lr=0.05, steps=1000, seed=1),
+    setup_run("logreg_logspaced_jsonl", "logreg", "jsonl", "pass", [], "log-spaced logging", log_at="log", eval_at="log", lr=0.01, steps=4000),
+    setup_run("cnn_healthy_tbx", "cnn", "tensorboardx", "pass", [], "small CNN, Adam, cosine", steps=1000),
+    setup_run("cnn_healthy_csv", "cnn", "csv", "pass", [], "small CNN, SGD with momentum and warmup", optimizer="sgd", momentum=0.9, lr=0.05, warmup=100, steps=1000, seed=1),
+    setup_run("gaussian_nll_negative_jsonl", "gaussian_nll", "jsonl", "pass", [], "Gaussian NLL in thousands of units: below zero, levelling off", steps=1200, lr=1e-3, width=16, weight_decay=1e-2),
+    setup_run("gaussian_nll_negative_tbx", "gaussian_nll", "tensorboardx", "pass", [], "Gaussian NLL below zero, levelling off, another seed", steps=1200, lr=1e-3, width=16, weight_decay=1e-2, seed=1),
+    setup_run("gaussian_nll_negative_mlflow", "gaussian_nll", "mlflow", "pass", [], "Gaussian NLL below zero, SGD with momentum", steps=2000, optimizer="sgd", momentum=0.9, lr=2e-3, clip=1.0, seed=2),
+    setup_run("vae_losses_jsonl", "vae", "jsonl", "pass", [], "a VAE logs loss, recon_loss and kl_loss (the KL term rises while the sum falls)", steps=1500),
+    setup_run("vae_losses_tbx", "vae", "tensorboardx", "pass", [], "VAE with three losses in one log, another seed", steps=1500, seed=1),
+    setup_run("vae_losses_mlflow", "vae", "mlflow", "pass", [], "VAE with three losses in one log, SGDR", steps=1350, schedule="sgdr", sgdr_period=150, seed=2),
+    setup_run("gru_warmup_fairseq_new", "gru_lm", "fairseq_new", "pass", [], "a warmup to a high peak learning rate: the loss rises for a while during warmup, then falls", warmup=150, lr=2e-2, steps=800, batch=32),
+    setup_run("gru_healthy_fairseq_old", "gru_lm", "fairseq_old", "pass", [], "GRU language model, Adam, cosine", steps=800, batch=32),
+    setup_run("gru_healthy_jsonl", "gru_lm", "jsonl", "pass", [], "GRU language model, logged every update", steps=800, batch=32, seed=1),
+    setup_run("gru_sgdr_fairseq_new", "gru_lm", "fairseq_new", "pass", [], "GRU language model with SGDR warm restarts", steps=700, batch=32, schedule="sgdr", sgdr_period=100),
+    # the shapes of trouble
+    setup_run("mlp_overfit_steady_jsonl", "mlp", "jsonl", "fail", ["overfitting"], "120 training digits, a wide MLP, constant lr: validation climbs steadily after its best", **OVERFIT, steps=3000),
+    setup_run("mlp_overfit_steady_csv", "mlp", "csv", "fail", ["overfitting"], "120 training digits, another seed: validation climbs steadily", **OVERFIT, steps=3000, seed=1),
+    setup_run("cnn_overfit_steady_tbx", "cnn", "tensorboardx", "fail", ["overfitting"], "a CNN on 120 training digits: validation climbs steadily", **{**OVERFIT, "width": 64}, steps=3000, seed=2),
+    setup_run("mlp_overfit_mild_tbx", "mlp", "tensorboardx", "warn", ["overfitting"], "stopped a few evaluations after the validation best: a mild rise", **OVERFIT, steps=400),
+    setup_run("mlp_overfit_mild_logspaced_mlflow", "mlp", "mlflow", "warn", ["overfitting"], "a mild validation rise seen through log-spaced evaluations", **{**OVERFIT, "eval_every": 0}, eval_at="log", steps=500, seed=1),
+    setup_run("mlp_overfit_mild_sparse_csv", "mlp", "csv", "warn", ["overfitting"], "a mild validation rise seen through sparse evaluations", **{**OVERFIT, "eval_every": 150}, steps=1050, seed=2),
+    setup_run("mlp_spikes_jsonl", "mlp", "jsonl", "warn", ["spike"], "three batches from a shard whose targets were never standardised", **SPIKES),
+    setup_run("mlp_spikes_tbx", "mlp", "tensorboardx", "warn", ["spike"], "three corrupt-shard batches, another seed", **SPIKES, seed=2),
+    setup_run("linreg_slow_oscillation_jsonl", "linreg", "jsonl", "fail", ["oscillation"], "full-batch heavy-ball SGD (momentum 0.9999): the loss swings slowly with no trend", optimizer="sgd", momentum=0.9999, lr=5e-5, batch=100_000, schedule="constant", steps=2500, eval_every=10),
+    setup_run("linreg_slow_oscillation_csv", "linreg", "csv", "fail", ["oscillation"], "full-batch heavy-ball SGD, a shorter period", optimizer="sgd", momentum=0.9999, lr=1.2e-4, batch=100_000, schedule="constant", steps=2000, eval_every=10, seed=1),
+    setup_run("density_unbounded_mlflow", "density", "mlflow", "fail", ["divergence"], "an energy model without its partition term: the loss falls without bound below zero", steps=2000, lr=1e-3, schedule="constant"),
+    setup_run("density_unbounded_jsonl", "density", "jsonl", "fail", ["divergence"], "unbounded energy objective, another seed", steps=2000, lr=1e-3, schedule="constant", seed=1),
+    setup_run("linreg_blowup_recovered_jsonl", "linreg", "jsonl", "warn", ["instability"], "full-batch GD at 3x the stable lr, clipped: the loss bounces ~1000x up until the cosine decay brings the lr under the limit", **BLOWUP),
+    setup_run("linreg_blowup_recovered_tbx", "linreg", "tensorboardx", "warn", ["instability"], "a blow-up that recovers only as the lr decays, 4x the stable lr", **{**BLOWUP, "lr": 4.0}, seed=1),
+    setup_run("gru_stalled_fairseq_old", "gru_lm", "fairseq_old", "warn", ["plateau"], "the lr is cut 1000x at 35 % of the run: the loss then barely moves", steps=900, batch=32, schedule="constant", lr_jump=(0.35, 1e-3)),
+    setup_run("logreg_stalled_csv", "logreg", "csv", "warn", ["plateau"], "an exponential lr decay far too fast: learning stops early", optimizer="sgd", lr=0.5, schedule="exponential", decay=0.99, steps=1500),
+    setup_run("mlp_no_loss_csv", "mlp", "csv", "problem", [], "the script logs accuracy and lr only: no loss metric to test", log_loss=False),
+    setup_run("logreg_no_loss_jsonl", "logreg", "jsonl", "problem", [], "accuracy and lr only: no loss metric", log_loss=False, lr=0.02),
+    setup_run("mlp_nan_mlflow", "mlp", "mlflow", "fail", ["nan"], "SGD at lr 50 with a hand-written log-softmax: the loss becomes inf, then NaN", optimizer="sgd", lr=50.0, schedule="constant", manual_log_softmax=True),
+    setup_run("gru_nan_fairseq_new", "gru_lm", "fairseq_new", "fail", ["nan"], "lr jumps 300x mid-run with a hand-written log-softmax: NaN", steps=600, batch=32, schedule="constant", optimizer="sgd", lr=1.0, lr_jump=(0.5, 300.0), manual_log_softmax=True),
+    setup_run("gru_divergence_fairseq_new", "gru_lm", "fairseq_new", "fail", ["divergence"], "Adam's lr jumps 30x at 60 % of the run: the loss rises and stays up", steps=800, batch=32, schedule="constant", lr_jump=(0.6, 30.0)),
+    setup_run("cnn_divergence_csv", "cnn", "csv", "fail", ["divergence"], "a warmup set 10x too long: the lr keeps growing until the loss climbs (clipped, so finite)", optimizer="sgd", momentum=0.9, schedule="endless_warmup", lr=0.5, clip=1.0, steps=1500),
+    setup_run("mlp_plateau_tbx", "mlp", "tensorboardx", "fail", ["plateau"], "lr 1e-7: the loss never moves", lr=1e-7, schedule="constant"),
+    setup_run("gru_plateau_fairseq_old", "gru_lm", "fairseq_old", "fail", ["plateau"], "lr 1e-7: the loss never moves", lr=1e-7, schedule="constant", steps=500, batch=32),
+    setup_run("mlp_chance_jsonl", "mlp", "jsonl", "warn", ["underfitting"], "labels shuffled by a broken pipeline: the loss stays at chance, ln 10", shuffled_labels=True, weight_decay=1e-2, lr=1e-3),
+    setup_run("logreg_chance_mlflow", "logreg", "mlflow", "warn", ["underfitting"], "shuffled labels: logistic regression stays at chance", shuffled_labels=True, lr=0.01),
+    setup_run("cnn_oscillation_jsonl", "cnn", "jsonl", "fail", ["oscillation"], "SGD, momentum 0.9, lr far too high (clipped): the loss swings up and down throughout", optimizer="sgd", momentum=0.9, lr=1.5, clip=5.0, schedule="constant", steps=1200),
+    setup_run("gru_oscillation_fairseq_old", "gru_lm", "fairseq_old", "fail", ["oscillation"], "SGD with momentum at a far too high lr: the loss swings throughout", optimizer="sgd", momentum=0.9, lr=20.0, clip=1.0, schedule="constant", steps=700, batch=32),
+]  # fmt: skip
+
+
+if __name__ == "__main__":
+    main_for(RUNS)
