@@ -74,7 +74,9 @@ def test_junit_lists_unreadable_files_as_errors(tmp_path, write):
     result = runner.invoke(app, ["analyze", str(tmp_path / "logs"), "-f", "junit", "-o", str(out)])
     assert result.exit_code == 0
     cases = [case for suite in JUnitXml.fromfile(str(out)) for case in suite]
-    assert any(isinstance(r, Error) for case in cases for r in case.result)
+    errors = [r for case in cases for r in case.result if isinstance(r, Error)]
+    assert len(errors) == 1 and "bad.jsonl" in errors[0].message
+    assert "line 2 is not valid JSON" in errors[0].message
 
 
 def test_github_annotations_and_step_summary(tmp_path, monkeypatch):
@@ -232,3 +234,32 @@ def test_flags_override_the_file(tmp_path, monkeypatch):
     assert runner.invoke(app, ["analyze", spiky]).exit_code == 1
     assert runner.invoke(app, ["analyze", spiky, "--fail-on", "fail"]).exit_code == 0
     assert runner.invoke(app, ["analyze", spiky, "--ignore", "spike"]).exit_code == 0
+
+
+def test_losstest_toml_wins_over_pyproject_in_the_same_folder_and_the_nearest_folder_wins(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "pyproject.toml").write_text('[tool.losstest]\nmetric = "from_pyproject"\n')
+    (tmp_path / "losstest.toml").write_text('metric = "from_losstest_toml"\n')
+    nested = tmp_path / "a"
+    nested.mkdir()
+    assert settings.load(start=tmp_path).metric == "from_losstest_toml"
+    assert settings.load(start=nested).metric == "from_losstest_toml"
+    (nested / "pyproject.toml").write_text('[tool.losstest]\nmetric = "nearest"\n')
+    assert settings.load(start=nested).metric == "nearest"
+    (nested / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no [tool.losstest]
+    assert settings.load(start=nested).metric == "from_losstest_toml"
+    monkeypatch.chdir(nested)
+    shown = runner.invoke(app, ["config", "--show"]).stdout
+    assert (
+        f"# from {tmp_path / 'losstest.toml'}" in shown and 'metric = "from_losstest_toml"' in shown
+    )
+
+
+def test_a_missing_config_file_is_one_line_exit_2(tmp_path):
+    missing = tmp_path / "nope.toml"
+    result = runner.invoke(app, ["analyze", str(ROOT / "sample_logs/healthy.jsonl"),
+                                 "--config", str(missing)])  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert str(missing) in line and "No such file" in line
