@@ -8,6 +8,7 @@ import pytest
 
 from losstest.checks import oscillation
 
+from ..conftest import healthy_curve
 from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
 
 # (log, first step of the swinging, swings at least)
@@ -88,3 +89,10 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(oscillation.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def test_jumps_up_most_of_the_time_are_still_an_oscillation():
+    loss = healthy_curve(3000)
+    for at in range(200, 2800, 400):  # up half of every cycle
+        loss[at : at + 200] *= 5
+    assert kinds(made_up(loss)) == ["oscillation"]

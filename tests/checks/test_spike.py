@@ -130,3 +130,20 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(spike.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def _bad_shards(n: int = 3000, ratio: float = 1000.0) -> np.ndarray:
+    """A healthy run hit by three bad data shards: up at once, back over about 100 steps."""
+    loss = healthy_curve(n)
+    decay = 1 + (ratio - 1) * np.exp(-np.arange(150) / 15)
+    for at in (700, 1500, 2300):
+        loss[at : at + 150] *= decay
+    return loss
+
+
+def test_isolated_jumps_that_decay_slowly_are_spikes_not_an_oscillation():
+    run = made_up(_bad_shards())
+    assert [(f.kind, f.severity) for f in run.findings] == [("spike", "warn")] * 3
+    assert [f.evidence["peak_step"] for f in run.findings] == [700, 1500, 2300]
+    low, high = run.findings[0].evidence["skip_steps"]
+    assert low <= 700 and 780 <= high <= 900
