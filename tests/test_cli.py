@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import losstest
 from losstest.checks import CHECKS
 from losstest.cli import app
+from losstest.exit_codes import exit_code
 
 from .conftest import CORPUS, DATA, healthy_curve
 
@@ -273,3 +275,26 @@ def test_docs_checks_page_is_written_from_the_docstrings():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (root / "docs/checks.md").read_text() == module.page(), "run python docs/make_checks.py"
+
+
+EXIT_CODES = [  # (real logs, fail_on, exit_zero, exit code)
+    ([], "fail", False, 2),
+    ([], "fail", True, 2),  # nothing read is an error, whatever else is asked
+    (["realruns/healthy.jsonl"], "warn", False, 0),  # no finding at all
+    (["realruns/healthy.jsonl"], "info", False, 0),
+    (["realruns/resumed.jsonl"], "warn", False, 0),  # info only
+    (["realruns/resumed.jsonl"], "info", False, 1),
+    (["realruns/spikes.jsonl"], "fail", False, 0),  # a warning
+    (["realruns/spikes.jsonl"], "warn", False, 1),
+    (["realruns/spikes.jsonl"], "warn", True, 0),
+    (["realruns/healthy.jsonl", "realruns/late_divergence.jsonl"], "fail", False, 1),
+    (["realruns/late_divergence.jsonl"], "fail", True, 0),
+]
+
+
+@pytest.mark.parametrize("logs, fail_on, exit_zero, code", EXIT_CODES)
+def test_the_exit_code_contract(logs, fail_on, exit_zero, code):
+    report = losstest.Report(tuple(r for log in logs for r in losstest.analyze(DATA / log).runs))
+    assert exit_code(report, losstest.Severity(fail_on), exit_zero) == code
+    if not exit_zero:  # the default is not to hide failures (watch relies on it)
+        assert exit_code(report, losstest.Severity(fail_on)) == code
