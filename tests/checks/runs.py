@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -19,17 +20,19 @@ from ..conftest import DATA
 ROOT = DATA.parents[1]
 
 
+def realpath(name: str) -> Path:
+    """A real log named by its path below tests/data, or as sample_logs/..."""
+    return ROOT / name if name.startswith("sample_logs") else DATA / name
+
+
 @cache
 def real(name: str) -> RunReport:
-    """The one run of a real log (a path below tests/data, or sample_logs/...), default config."""
-    path = ROOT / name if name.startswith("sample_logs") else DATA / name
-    (run,) = losstest.analyze(path).runs
-    return run
+    """The one run of a real log, checked with the default configuration (read once)."""
+    return real_with(name, Config())
 
 
 def real_with(name: str, config: Config) -> RunReport:
-    path = ROOT / name if name.startswith("sample_logs") else DATA / name
-    (run,) = losstest.analyze(path, config).runs
+    (run,) = losstest.analyze(realpath(name), config).runs
     return run
 
 
