@@ -252,3 +252,24 @@ def test_watch_starts_a_new_history_when_the_log_restarts(tmp_path):
     assert watch.poll() == [] and watch.restarted
     report, _ = watch.finish()
     assert report.runs[0].verdict == "pass" and report.runs[0].steps == 50
+
+
+def test_follower_tensorboard_run_restarted_into_a_new_event_file(tmp_path):
+    """A resumed run writes a new event file beside the old one: its steps are read from 0."""
+    writer, scalar = _tensorboard_writer(tmp_path / "tb")
+    follower = Follower(tmp_path / "tb")
+    for step in range(3):
+        scalar(step, 3.0)
+    writer.close()
+    assert [s for s, _ in follower.poll()] == [0, 1, 2]
+    time.sleep(1.1)  # event file names carry the second they were opened
+    writer, scalar = _tensorboard_writer(tmp_path / "tb")
+    scalar(1, 2.0)
+    scalar(2, 1.5)
+    assert follower.poll() == [(1, {"loss": 2.0}), (2, {"loss": 1.5})]
+    writer.close()
+    watch = Watch(tmp_path / "tb", losstest.Config())
+    watch.poll()
+    report, _ = watch.finish()
+    (run,) = report.runs
+    assert [f.kind for f in run.findings] == ["restart"] and run.steps == 3
