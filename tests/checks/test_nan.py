@@ -57,6 +57,10 @@ def test_a_loss_that_came_back_after_a_nan_says_so():
     loss[-1] = np.nan  # NaN again at the very end: it did not come back after all
     (finding,) = of_kind(made_up(loss), "nan")
     assert finding.evidence["recovered"] is False and finding.end_step == 299
+    loss[-2] = np.nan  # ... and back for the last point only
+    loss[-1] = 2.0
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert finding.evidence["recovered"] is True and finding.end_step == 298
 
 
 def test_infinity_first_is_named_and_a_nan_first_point_has_no_last_finite():
