@@ -118,8 +118,8 @@ BOUNDARIES = [
     Boundary("min_points", _few, quiet=11, fires=12, silences=13, wakes=11),
 ]  # fmt: skip
 UNPINNED = {
-    "window": "the running median's length changes the level only under clusters of spikes "
-    "longer than max_width, which are then no spikes at all; no case sits on it",
+    "window": "not pinned: the running median's length moves the local level and the noise "
+    "together, and no made-up case (a spike in a noisy stretch, beside a drop) sat on it alone",
 }
 
 
