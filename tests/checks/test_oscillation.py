@@ -68,6 +68,14 @@ def test_a_loss_crossing_zero_swings_in_iqr_units():
     assert finding.evidence["log_space"] is False and "IQR" in finding.message
 
 
+def _jumps(ratio, share):
+    """A healthy run x`ratio` for `share` of every 400 steps."""
+    loss = healthy_curve(3000)
+    for at in range(200, 2800, 400):
+        loss[at : at + int(400 * share)] *= ratio
+    return loss
+
+
 BOUNDARIES = [
     Boundary("min_swings", _cycles, quiet=2.25, fires=2.5, silences=4, wakes=2),
     Boundary("min_amplitude", lambda a: _cycles(6, a, noise=0.005), quiet=0.1, fires=0.11, silences=0.25, wakes=0.15),
@@ -75,6 +83,10 @@ BOUNDARIES = [
     Boundary("significance", lambda a: _cycles(6, a, noise=0.5), quiet=0.27, fires=0.29, silences=5.0, wakes=3.0),
     # 58 cycles over 64 bins are not resolved; 96 bins resolve them
     Boundary("bins", lambda k: _cycles(k, noise=0.005), quiet=58, fires=54, silences=None, wakes=96),
+    # x5 jumps up 32.5 % of every cycle swing; up 30 % of the time they are jumps
+    Boundary("max_duty", lambda share: _jumps(5.0, share), quiet=0.3, fires=0.325, silences=0.4, wakes=0.2),
+    # up 20 % of the time: x2.75 swings, x3 jumps
+    Boundary("jump_ratio", lambda ratio: _jumps(ratio, 0.2), quiet=3.0, fires=2.75, silences=2.0, wakes=4.0),
 ]  # fmt: skip
 UNPINNED = {
     "bin_points": "only bounds the bins of short runs, below min_points' reach of a swing",

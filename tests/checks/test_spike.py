@@ -101,6 +101,12 @@ def _near_a_tiny_loss(height):
     return loss
 
 
+def _blown_up(ratio, length):
+    loss = healthy_curve(2000)
+    loss[500 : 500 + int(length)] *= ratio
+    return loss
+
+
 def _few(points):
     loss = 2.0 * np.exp(0.01 * np.random.default_rng(0).standard_normal(int(points)))
     loss[int(points) // 2] *= 3
@@ -116,6 +122,10 @@ BOUNDARIES = [
     # share of the run's range (about 1 here), in the loss's own units
     Boundary("min_share", _near_a_tiny_loss, quiet=0.018, fires=0.02, silences=0.025, wakes=0.015),
     Boundary("min_points", _few, quiet=11, fires=12, silences=13, wakes=11),
+    # a jump that decays over 150 steps: a spike from 2.9x its level before, not 2.8x
+    Boundary("jump_ratio", lambda r: _bad_shards(ratio=r), quiet=2.8, fires=2.9, silences=3.6, wakes=2.4),
+    # x10 for 200 of 2000 steps is a spike that took long to recover; for 205, an instability
+    Boundary("max_share", lambda length: _blown_up(10, length), quiet=205, fires=200, silences=0.08, wakes=0.12),
 ]  # fmt: skip
 UNPINNED = {
     "window": "not pinned: the running median's length moves the local level and the noise "
