@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH_WHEEL := /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
 
-.PHONY: demo test lint bench eval realruns families goldens clean chromium
+.PHONY: demo test lint bench eval realruns families goldens mutate clean chromium
 
 $(BIN)/losstest: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ test: $(BIN)/torch-if-local chromium
 # Write tests/golden anew after a deliberate change of an output format; review the diff.
 goldens: $(BIN)/losstest
 	$(BIN)/python tests/goldens.py
+
+# Mutation testing of the checks, the text readers, curve building and exit codes (slow: not in
+# CI; mutmut runs each mutant against the tests that reach its function). MUTANTS narrows it to
+# some modules, e.g. make mutate MUTANTS='losstest.checks.nan.* losstest.exit_codes.*'
+MUTANTS ?= losstest.checks.* losstest.readers.* losstest.curves.* losstest.engine.* losstest.exit_codes.*
+mutate: $(BIN)/losstest
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	nice $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/python tests/mutation_scores.py
 
 lint: $(BIN)/losstest
 	$(BIN)/ruff check losstest tests bench docs

@@ -18,7 +18,7 @@ from .engine import analyze_frame, curve_of, pick_metrics
 from .errors import ConfigError, InputError
 from .frame import concat, labelled
 from .readers import ReadOptions, Source
-from .report import InputProblem, Report
+from .report import InputProblem, Report, RunReport
 
 Paths = str | Path | Sequence[str | Path]
 DEFAULT_READ = ReadOptions()
@@ -126,6 +126,12 @@ def analyze(
         problems.append(InputProblem(error.source, str(error)))
         on_error(error)
 
-    frames = iter_frames(data, options, note if on_error else None, on_warning)
-    runs = [run for frame in frames for run in analyze_frame(frame, config, reference)]
+    runs: list[RunReport] = []
+    for frame in iter_frames(data, options, note if on_error else None, on_warning):
+        try:
+            runs += analyze_frame(frame, config, reference)
+        except InputError as error:  # a metric named in the configuration is not there
+            if on_error is None:
+                raise
+            note(error)
     return Report(tuple(runs), tuple(problems))

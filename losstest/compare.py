@@ -70,10 +70,9 @@ def _trend(train: Curve | None) -> tuple[np.ndarray, np.ndarray] | None:
 def _summarize_source(task: tuple) -> tuple[list[RunSummary], list[InputProblem]]:
     source, config, options, target, keep = task
     try:
-        frame = api.read_source(source, options)
+        reports = analyze_frame(api.read_source(source, options), config)
     except InputError as e:
         return [], [InputProblem(e.source, str(e))]
-    reports = analyze_frame(frame, config)
     return [summarize(r, target, keep) for r in reports], []
 
 

@@ -10,6 +10,7 @@ from . import metric_names
 from .checks import CATALOG, Plan, plan
 from .config import Config
 from .curves import Curve, RunCurves
+from .errors import InputError
 from .report import RunReport, Summary
 
 
@@ -117,15 +118,28 @@ def _one_value(column: pd.Series) -> bool:
     return len(codes) == 0 or codes.min() == codes.max()
 
 
+def require_named_metrics(frame: pd.DataFrame, source: str, run: str, config: Config) -> None:
+    """A metric named in the configuration must be in a finished run's log: a misspelled
+    --metric would otherwise pass a run whose loss nothing checked."""
+    counts = counts_of(frame)
+    missing = [name for name in (config.metric, config.val_metric) if name and name not in counts]
+    if missing:
+        named = ", ".join(repr(m) for m in missing)
+        raise InputError(source, f"no metric {named} in run {run} (found: {', '.join(counts)})")
+
+
 def analyze_frame(
     frame: pd.DataFrame, config: Config, reference: Curve | None = None
 ) -> list[RunReport]:
-    """Every run of a frame (grouped by source and run)."""
+    """Every run of a frame (grouped by source and run); InputError when a run lacks a metric
+    the configuration names."""
     checks = plan(config)
     if _one_value(frame["source"]) and _one_value(frame["run"]):
-        source, run = str(frame["source"].iat[0]), str(frame["run"].iat[0])
-        return [analyze_run(frame, source, run, config, reference, checks)]
-    return [
-        analyze_run(rows, str(source), str(run), config, reference, checks)
-        for (source, run), rows in frame.groupby(["source", "run"], observed=True, sort=False)
-    ]
+        groups = [((frame["source"].iat[0], frame["run"].iat[0]), frame)]
+    else:
+        groups = frame.groupby(["source", "run"], observed=True, sort=False)
+    reports = []
+    for (source, run), rows in groups:
+        require_named_metrics(rows, str(source), str(run), config)
+        reports.append(analyze_run(rows, str(source), str(run), config, reference, checks))
+    return reports

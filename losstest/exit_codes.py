@@ -12,5 +12,6 @@ def exit_code(report: Report, fail_on: Severity = Severity.FAIL, exit_zero: bool
         return ERROR  # nothing could be read
     if exit_zero:
         return OK
+    # no finding ranks below every severity (a default of -2 would read the same)
     worst = max((f.severity.rank for r in report.runs for f in r.findings), default=-1)
     return FAILED if worst >= fail_on.rank else OK

@@ -8,6 +8,7 @@ seen before are passed on. A file that shrinks or is replaced starts over.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,7 +58,9 @@ class Follower:
         self.options = options
         self.format: str | None = options.input_format
         self.restarted = False  # set when the file shrank or was replaced
+        self.warnings: list[str] = []  # damage read around, said once; the caller empties it
         self._cursors: dict[Path, _Cursor] = {}
+        self._broken: set[Path] = set()  # event files whose framing was lost
         self._last_step: int | None = None
 
     def poll(self) -> list[tuple[int, dict[str, float]]]:
@@ -111,17 +114,37 @@ class Follower:
     def _poll_events(self, files: list[Path]) -> list[tuple[int, dict[str, float]]]:
         out = []
         for file in files:
-            if "tfevents" not in file.name:
+            if "tfevents" not in file.name or file in self._broken:
                 continue
             cursor, data = self._grown(file)
-            starts, ends, _ = tensorboard.records(data)  # a partial record waits for next time
-            if not len(ends):
-                continue
-            used = int(ends[-1]) + 4
-            frame, _, _ = tensorboard.read_file(data[:used])
-            cursor.offset += used
-            out += list(rows(frame))
+            read = 0
+            while True:  # the intact records, then past a damaged one if it can be skipped
+                _, ends, damage = tensorboard.records(data[read:])  # a partial one waits
+                used = int(ends[-1]) + 4 if len(ends) else 0
+                if used:
+                    out += list(rows(tensorboard.read_file(data[read : read + used])[0]))
+                read += used
+                if damage is None or "checksum" not in damage:
+                    break
+                skip = self._past_damage(file, data[read:], damage, cursor.offset + read)
+                if not skip:
+                    break
+                read += skip
+            cursor.offset += read
         return out
+
+    def _past_damage(self, file: Path, data: bytes, damage: str, offset: int) -> int:
+        """The length of a record whose checksum is wrong, to read on past it when its header
+        can be trusted; else 0, and the file is given up: a bad record read again at every
+        poll would silently hide everything written after it. Each is said once."""
+        length, stored = struct.unpack_from("<QI", data)
+        where = f"{file}: {damage.split(' at byte')[0]} at byte {offset}"
+        if stored == tensorboard.masked_crc(data[:8]):
+            self.warnings.append(f"{where}; skipped it")
+            return 12 + length + 4
+        self._broken.add(file)
+        self.warnings.append(f"{where}; no later record of this file can be found")
+        return 0
 
     def _poll_whole(self) -> list[tuple[int, dict[str, float]]]:
         frame = self._read(Source(str(self.path), self.path))
@@ -159,12 +182,14 @@ class Watch:
         self.monitor = Monitor(config, run=self.run, source=str(path))
         self.last_step: int | None = None
         self.restarted = False
+        self.warnings: list[str] = []  # damage met in the last poll
         self._returned = 0
 
     def poll(self) -> list[tuple[int, Finding]]:
         """The new findings in what the log gained, each with the step it was seen at; raises
         InputError when the log cannot be read."""
         records = self.follower.poll()
+        self.warnings, self.follower.warnings = self.follower.warnings, []
         self.restarted = self.follower.restarted
         if self.restarted:
             self.monitor = Monitor(self.config, run=self.run, source=str(self.path))

@@ -19,7 +19,6 @@ from losstest.errors import ConfigError
 from losstest.reporters import REPORTERS, RenderOptions
 
 from . import goldens
-from .conftest import healthy_curve
 
 ROOT = Path(__file__).parents[1]
 GOLDEN = Path(__file__).parent / "golden"
@@ -75,7 +74,9 @@ def test_junit_lists_unreadable_files_as_errors(tmp_path, write):
     result = runner.invoke(app, ["analyze", str(tmp_path / "logs"), "-f", "junit", "-o", str(out)])
     assert result.exit_code == 0
     cases = [case for suite in JUnitXml.fromfile(str(out)) for case in suite]
-    assert any(isinstance(r, Error) for case in cases for r in case.result)
+    errors = [r for case in cases for r in case.result if isinstance(r, Error)]
+    assert len(errors) == 1 and "bad.jsonl" in errors[0].message
+    assert "line 2 is not valid JSON" in errors[0].message
 
 
 def test_github_annotations_and_step_summary(tmp_path, monkeypatch):
@@ -215,52 +216,6 @@ def test_bad_configuration_names_the_key_and_the_file(tmp_path, toml, problem):
     )
 
 
-def _rules_config(tmp_path, text):
-    path = tmp_path / "losstest.toml"
-    path.write_text(text)
-    return settings.load(path)
-
-
-def test_rules_that_pass_and_rules_that_fail(tmp_path):
-    run = ROOT / "sample_logs/healthy.jsonl"  # final loss ~1.5, val min 1.80
-    ok = _rules_config(tmp_path, "[[rules]]\nfinal_loss_below = 2.0\n[[rules]]\nat_step = 400\nloss_below = 2.5\n"
-                                 "[[rules]]\nmin_val_loss_below = 1.9\n")  # fmt: skip
-    assert losstest.analyze(run, ok).runs[0].verdict == "pass"
-    bad = _rules_config(tmp_path, "[[rules]]\nfinal_loss_below = 1.0\n[[rules]]\nat_step = 400\nloss_below = 1.0\n"
-                                  "[[rules]]\nmin_val_loss_below = 1.0\n[[rules]]\nat_step = 99999\nloss_below = 9\n")  # fmt: skip
-    found = [f for f in losstest.analyze(run, bad).runs[0].findings if f.kind == "rule"]
-    assert len(found) == 4 and all(f.severity == "fail" for f in found)
-    assert found[0].evidence["limit"] == 1.0 and "no loss at step 99999" in found[-1].message
-
-
-def test_reference_run_within_and_outside_tolerance(tmp_path):
-    loss = healthy_curve(1000, 0.02)
-    steps = np.arange(1000)
-    write = lambda name, y, every=1: (tmp_path / name).write_text(  # noqa: E731
-        "".join(
-            json.dumps({"step": int(s), "loss": float(v)}) + "\n"
-            for s, v in zip(steps[::every], y[::every], strict=False)
-        )
-    )
-    write("reference.jsonl", loss)
-    write("same.jsonl", loss * 1.02, every=5)  # 2 % worse, logged every 5th step
-    worse = loss.copy()
-    worse[600:] *= 1.2
-    write("worse.jsonl", worse)
-    config = _rules_config(
-        tmp_path, '[reference]\nrun = "reference.jsonl"\ntolerance = 0.05\nafter_step = 50\n'
-    )
-    assert losstest.analyze(tmp_path / "same.jsonl", config).runs[0].verdict == "pass"
-    (finding,) = [f for f in losstest.analyze(tmp_path / "worse.jsonl", config).runs[0].findings
-                  if f.kind == "regression"]  # fmt: skip
-    assert 590 <= finding.start_step <= 620 and finding.evidence["worst_excess"] == pytest.approx(
-        0.2, abs=0.05
-    )
-    missing = _rules_config(tmp_path, '[reference]\nrun = "nope.jsonl"\n')
-    with pytest.raises(ConfigError, match="reference run"):
-        losstest.analyze(tmp_path / "same.jsonl", missing)
-
-
 def test_config_show_prints_the_effective_configuration(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "losstest.toml").write_text("[checks.spike]\nthreshold = 9.5\n")
@@ -279,3 +234,32 @@ def test_flags_override_the_file(tmp_path, monkeypatch):
     assert runner.invoke(app, ["analyze", spiky]).exit_code == 1
     assert runner.invoke(app, ["analyze", spiky, "--fail-on", "fail"]).exit_code == 0
     assert runner.invoke(app, ["analyze", spiky, "--ignore", "spike"]).exit_code == 0
+
+
+def test_losstest_toml_wins_over_pyproject_in_the_same_folder_and_the_nearest_folder_wins(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "pyproject.toml").write_text('[tool.losstest]\nmetric = "from_pyproject"\n')
+    (tmp_path / "losstest.toml").write_text('metric = "from_losstest_toml"\n')
+    nested = tmp_path / "a"
+    nested.mkdir()
+    assert settings.load(start=tmp_path).metric == "from_losstest_toml"
+    assert settings.load(start=nested).metric == "from_losstest_toml"
+    (nested / "pyproject.toml").write_text('[tool.losstest]\nmetric = "nearest"\n')
+    assert settings.load(start=nested).metric == "nearest"
+    (nested / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no [tool.losstest]
+    assert settings.load(start=nested).metric == "from_losstest_toml"
+    monkeypatch.chdir(nested)
+    shown = runner.invoke(app, ["config", "--show"]).stdout
+    assert (
+        f"# from {tmp_path / 'losstest.toml'}" in shown and 'metric = "from_losstest_toml"' in shown
+    )
+
+
+def test_a_missing_config_file_is_one_line_exit_2(tmp_path):
+    missing = tmp_path / "nope.toml"
+    result = runner.invoke(app, ["analyze", str(ROOT / "sample_logs/healthy.jsonl"),
+                                 "--config", str(missing)])  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert str(missing) in line and "No such file" in line

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import losstest
 from losstest.checks import CHECKS
 from losstest.cli import app
+from losstest.exit_codes import exit_code
 
-from .conftest import CORPUS, healthy_curve
+from .conftest import CORPUS, DATA, healthy_curve
 
 runner = CliRunner()
 
@@ -145,8 +147,89 @@ def test_metric_options_and_unknown_metric(write):
     result = invoke("analyze", path, "--metric", "objective", "--step", "it", "-f", "json")
     run = json.loads(result.stdout)["runs"][0]
     assert run["metric"] == "objective" and run["last_step"] == 99
-    result = invoke("analyze", path, "--metric", "nope", "-f", "json")
-    assert json.loads(result.stdout)["runs"][0]["metric"] is None
+    result = invoke("analyze", path, "--metric", "objectve")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert str(path) in line and "no metric 'objectve'" in line and "found: objective" in line
+    result = invoke("analyze", path, "--metric", "objective", "--val-metric", "val", "--exit-zero")
+    assert result.exit_code == 2 and "no metric 'val'" in result.stderr
+
+
+def test_a_misspelled_metric_among_good_runs_is_named_and_the_rest_analysed(write, tmp_path):
+    write("logs/a.csv", "step,loss\n" + "".join(f"{i},{3 - i / 100}\n" for i in range(100)))
+    write("logs/b.csv", "step,train_loss\n" + "".join(f"{i},{3 - i / 100}\n" for i in range(100)))
+    result = invoke("analyze", tmp_path / "logs", "--metric", "loss")
+    assert "b.csv: no metric 'loss' in run b (found: train_loss)" in result.stderr
+    assert "1 run: 1 pass; 1 unreadable" in result.stdout
+
+
+def test_exit_zero_does_not_hide_that_nothing_was_read(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = invoke("analyze", tmp_path / "empty", "--exit-zero")
+    assert result.exit_code == 2 and "no training logs found" in result.stderr
+
+
+def test_list_metrics_names_each_runs_metrics_and_the_chosen_ones():
+    result = invoke("analyze", DATA / "realruns/healthy.jsonl", "--list-metrics")
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "healthy" in text and "loss" in text and "val_loss" in text and "grad_norm" in text
+    assert invoke("analyze", "/nonexistent/x.jsonl", "--list-metrics").exit_code == 2
+
+
+def test_input_format_forces_a_reader_and_an_unknown_one_is_refused(write):
+    path = write("log.out", "step,loss\n" + "".join(f"{i},{3 - i / 100}\n" for i in range(50)))
+    forced = json.loads(invoke("analyze", path, "--input-format", "csv", "-f", "json").stdout)
+    assert forced["runs"][0]["steps"] == 50
+    wrong = invoke("analyze", path, "--input-format", "jsonl")
+    assert wrong.exit_code == 2 and str(path) in wrong.stderr
+    unknown = invoke("analyze", path, "--input-format", "parquet")
+    assert unknown.exit_code == 2 and "unknown --input-format 'parquet'" in unknown.stderr
+
+
+def test_pattern_reads_a_custom_log_and_an_invalid_one_is_one_line(write):
+    lines = "".join(f"[{i}] objective={3 - i / 100:.3f}\n" for i in range(60))
+    path = write("train.txt", lines)
+    pattern = r"^\[(?P<step>\d+)\] objective=(?P<loss>[\d.]+)"
+    run = json.loads(invoke("analyze", path, "--pattern", pattern, "-f", "json").stdout)["runs"][0]
+    assert run["metric"] == "loss" and run["steps"] == 60 and run["last_step"] == 59
+    bad = invoke("analyze", path, "--pattern", "(?P<step>\\d+")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    (line,) = bad.stderr.strip().splitlines()
+    assert "--pattern" in line and "not a regular expression" in line
+
+
+@pytest.mark.parametrize("option", ["--vocab-size", "--num-classes"])
+def test_vocabulary_or_classes_set_the_chance_level(option):
+    plateau = DATA / "realruns/plateau.jsonl"  # stuck at 4.55 > 0.9 ln 65
+    result = invoke("analyze", plateau, option, "65", "-f", "json")
+    findings = json.loads(result.stdout)["runs"][0]["findings"]
+    (under,) = [f for f in findings if f["kind"] == "underfitting"]
+    assert under["evidence"]["chance"] == pytest.approx(4.174, abs=0.001)
+    healthy = invoke("analyze", DATA / "realruns/healthy.jsonl", option, "65", "-f", "json")
+    assert json.loads(healthy.stdout)["runs"][0]["findings"] == []
+
+
+@pytest.mark.parametrize("name, content", [
+    ("run.csv", "step,loss\n" + "".join(f"{i},{3 - i / 100}\n" for i in range(200))),
+    ("run.txt", "".join(f"iter {i}: loss {3 - i / 100:.4f}, time 10ms\n" for i in range(200))),
+])  # fmt: skip
+def test_stdin_and_gzip_beyond_jsonl(write, name, content):
+    piped = json.loads(invoke("analyze", "-", "-f", "json", input=content).stdout)["runs"][0]
+    assert piped["source"] == "<stdin>" and piped["steps"] == 200
+    gz = json.loads(invoke("analyze", write(name + ".gz", content), "-f", "json").stdout)
+    assert gz["runs"][0]["steps"] == 200 and gz["runs"][0]["last_step"] == 199
+
+
+def test_a_truncated_gz_keeps_what_decompresses(write, tmp_path):
+    import gzip
+
+    whole = gzip.compress(jsonl(healthy_curve(5000)).encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    result = invoke("analyze", path, "-f", "json")
+    run = json.loads(result.stdout)["runs"][0]
+    assert result.exit_code == 0 and 1000 < run["steps"] < 5000
 
 
 def test_select_unknown_check_is_a_usage_error(healthy):
@@ -192,3 +275,26 @@ def test_docs_checks_page_is_written_from_the_docstrings():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (root / "docs/checks.md").read_text() == module.page(), "run python docs/make_checks.py"
+
+
+EXIT_CODES = [  # (real logs, fail_on, exit_zero, exit code)
+    ([], "fail", False, 2),
+    ([], "fail", True, 2),  # nothing read is an error, whatever else is asked
+    (["realruns/healthy.jsonl"], "warn", False, 0),  # no finding at all
+    (["realruns/healthy.jsonl"], "info", False, 0),
+    (["realruns/resumed.jsonl"], "warn", False, 0),  # info only
+    (["realruns/resumed.jsonl"], "info", False, 1),
+    (["realruns/spikes.jsonl"], "fail", False, 0),  # a warning
+    (["realruns/spikes.jsonl"], "warn", False, 1),
+    (["realruns/spikes.jsonl"], "warn", True, 0),
+    (["realruns/healthy.jsonl", "realruns/late_divergence.jsonl"], "fail", False, 1),
+    (["realruns/late_divergence.jsonl"], "fail", True, 0),
+]
+
+
+@pytest.mark.parametrize("logs, fail_on, exit_zero, code", EXIT_CODES)
+def test_the_exit_code_contract(logs, fail_on, exit_zero, code):
+    report = losstest.Report(tuple(r for log in logs for r in losstest.analyze(DATA / log).runs))
+    assert exit_code(report, losstest.Severity(fail_on), exit_zero) == code
+    if not exit_zero:  # the default is not to hide failures (watch relies on it)
+        assert exit_code(report, losstest.Severity(fail_on)) == code

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -77,7 +79,9 @@ def test_csv_and_markdown_and_target(tmp_path):
         app, ["compare", str(SWEEP), "-f", "csv", "--target", "2.5", "--jobs", "1"]
     )
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(rows) == 8 and rows[0]["lr"] == "0.003" and rows[0]["steps_to_target"]
+    assert len(rows) == 8 and rows[0]["lr"] == "0.003"
+    reached = _oracle(SWEEP / rows[0]["run"], 2.5)["steps_to_target"]
+    assert reached is not None and rows[0]["steps_to_target"] == str(reached)
     markdown = runner.invoke(
         app, ["compare", str(SWEEP), "-f", "markdown", "--by", "lr", "--jobs", "1"]
     )
@@ -120,12 +124,10 @@ def test_hyperparameters_from_files_beside_the_log(tmp_path):
     lightning = of_run(
         "version_2", str(DATA / "corpus/dl-fundamentals/6.5-part2-cli-simple/version_2")
     )
-    assert lightning  # the real hparams.yaml beside the event files
+    assert lightning == {"learning_rate": 0.1}  # the real hparams.yaml beside the event files
 
 
 def test_an_unreadable_run_is_reported_and_the_rest_compared(tmp_path):
-    import shutil
-
     shutil.copytree(SWEEP / "lr=0.001_seed=0", tmp_path / "lr=0.001_seed=0")
     (tmp_path / "lr=0.01_seed=0").mkdir()
     (tmp_path / "lr=0.01_seed=0" / "metrics.jsonl").write_text(
@@ -157,3 +159,61 @@ def test_hyperparameters_from_the_tensorboard_hparams_plugin(tmp_path):
     writer.close()
     result = compare([str(tmp_path / "run")], jobs=1)
     assert result.runs[0].hparams == {"lr": 0.01, "optimizer": "adam"}
+
+
+def _oracle(run_dir, target=None):
+    """final_loss, auc and steps_to_target of a sweep run, computed here from the raw log."""
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    steps = np.array([r["step"] for r in rows if "loss" in r], dtype=float)
+    loss = np.array([r["loss"] for r in rows if "loss" in r], dtype=float)
+    ok = np.isfinite(loss)
+    steps, loss = steps[ok], loss[ok]
+    final = float(np.median(loss[-max(1, round(0.05 * len(loss))) :]))
+    x = (steps - steps[0]) / (steps[-1] - steps[0])
+    auc = float(np.sum((loss[1:] + loss[:-1]) / 2 * np.diff(x)))
+    reached = steps[loss <= target] if target is not None else []
+    return {"final_loss": final, "auc": auc,
+            "steps_to_target": int(reached[0]) if len(reached) else None}  # fmt: skip
+
+
+@pytest.mark.parametrize("rank_by", ["final_loss", "auc", "steps_to_target"])
+def test_ranking_by_each_measure_follows_the_logs(sweep, rank_by):
+    result = compare([str(SWEEP)], rank_by=rank_by, target=2.0, jobs=1)
+    assert result.rank_by == rank_by
+    verdicts = {r.run: r.verdict for r in sweep.runs}
+    truth = {d.name: _oracle(d, 2.0)[rank_by] for d in SWEEP.iterdir()}
+    got = [r.value(rank_by) for r in result.runs]
+    assert got == pytest.approx([truth[r.run] for r in result.runs])
+    expected = sorted(truth, key=lambda run: (verdicts[run] == "fail", truth[run] is None,
+                                              truth[run] or 0.0, run))  # fmt: skip
+    assert [r.run for r in result.runs] == expected
+
+
+def test_runs_ending_in_nan_rank_after_every_run_that_did_not_fail(tmp_path):
+    for name in ("lr=0.001_seed=0", "lr=0.003_seed=0"):
+        shutil.copytree(SWEEP / name, tmp_path / name)
+    rows = (SWEEP / "lr=0.003_seed=1/metrics.jsonl").read_text().splitlines()
+    nan_run = tmp_path / "lr=0.003_seed=1"
+    nan_run.mkdir()
+    (nan_run / "metrics.jsonl").write_text("\n".join(rows) + '\n{"step": 99999, "loss": NaN}\n')
+    result = compare([str(tmp_path)], rank_by="final_loss", jobs=1)
+    assert [r.run for r in result.runs] == ["lr=0.003_seed=0", "lr=0.001_seed=0", "lr=0.003_seed=1"]
+    last = result.runs[-1]
+    assert last.verdict == "fail" and "nan" in last.findings
+    assert last.final_loss == pytest.approx(_oracle(SWEEP / "lr=0.003_seed=1")["final_loss"])
+
+
+def test_every_run_unreadable_is_exit_2_naming_each(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.jsonl").write_text('{"step": 1, "loss": 2}\n{broken\n')
+    result = runner.invoke(app, ["compare", str(tmp_path), "--jobs", "1"])
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all("line 2 is not valid JSON" in line for line in lines)
+    assert {line.split("/")[-2] for line in lines} == {"a", "b"}
+
+
+def test_an_unknown_ranking_is_a_usage_error():
+    result = runner.invoke(app, ["compare", str(SWEEP), "--rank-by", "loss", "--jobs", "1"])
+    assert result.exit_code == 2 and "--rank-by 'loss': one of best_val_loss" in result.stderr

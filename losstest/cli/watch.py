@@ -22,6 +22,7 @@ from .app import (
     choice,
     terminal,
     user_errors,
+    warning,
 )  # fmt: skip
 
 WatchFormat = choice("WatchFormat", ("text", "json"))
@@ -76,6 +77,8 @@ def _follow(watch, show, live, interval: float, once: bool, threshold) -> int | 
         while True:
             with user_errors():
                 found = watch.poll()
+            for problem in watch.warnings:
+                warning(problem)
             if watch.restarted:
                 typer.echo(f"{watch.path}: the log was truncated or replaced; starting over",
                            err=True)  # fmt: skip

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conftest import healthy_curve
-from .test_detectors import report
+from ..conftest import healthy_curve
+from .runs import made_up as report
 
 STEPS = np.arange(3000)
 NOISE = np.random.default_rng(1).normal(size=3000)

@@ -6,7 +6,7 @@ import numpy as np
 
 from losstest.config import Config
 
-from .test_detectors import report
+from .runs import made_up as report
 
 STEPS = np.arange(2000)
 NOISE = np.random.default_rng(0).normal(size=2000)

@@ -1,0 +1,90 @@
+"""instability: a long blow-up that came back, told apart from spikes and divergence; real logs
+first, then its defaults pinned from both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from losstest.checks import instability
+from losstest.config import Config
+
+from ..conftest import healthy_curve
+from .runs import Boundary, found, kinds, made_up, of_kind, real, unpinned
+
+FIRES = [("sweep/lr=10_seed=1", 2, 263)]  # (log, onset, back at)
+QUIET = [
+    "sweep/lr=0.001_seed=0", "sweep/lr=0.003_seed=1", "sweep/lr=0.0003_seed=0",
+    "sweep/lr=10_seed=0",  # it never came back: a divergence
+    "realruns/spikes.jsonl", "realruns/oscillation.jsonl", "realruns/late_divergence.jsonl",
+    "realruns/noisy.jsonl", "corpus/modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt",
+    "corpus/deepspeed-examples/data_efficiency_vit_cifar/training.log",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, onset, back", FIRES)
+def test_a_real_blow_up_that_came_back_as_the_learning_rate_decayed(name, onset, back):
+    run = real(name)
+    (finding,) = of_kind(run, "instability")
+    assert run.verdict == "warn" and finding.severity == "warn" and finding.code == "LT105"
+    assert (finding.start_step, finding.end_step) == (onset, back)
+    assert finding.evidence["peak"] > 1000 * finding.evidence["level_before"]
+    assert finding.evidence["steps_lost"] == back - onset and finding.evidence["share_lost"] > 0.8
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs_without_a_long_blow_up(name):
+    assert of_kind(real(name), "instability") == []
+
+
+def _blow_up(ratio: float, length: int = 300, n: int = 2000) -> np.ndarray:
+    loss = healthy_curve(n)
+    loss[500 : 500 + int(length)] *= ratio
+    return loss
+
+
+def test_a_blow_up_that_never_comes_back_is_a_divergence_not_an_instability():
+    assert kinds(made_up(_blow_up(50, 1500))) == ["divergence"]
+
+
+def test_it_can_be_turned_off_by_code():
+    run = made_up(_blow_up(10), config=Config(ignore=frozenset({"LT105"})))
+    assert of_kind(run, "instability") == [] and run.verdict == "pass"
+
+
+def test_the_steps_lost_run_until_the_level_is_back_within_back_ratio():
+    """x10 for 300 steps, then x2 for 100, then x1.45 for 100: back within 1.5x of the level
+    before at step 900; within 1.2x only at 1000, within 2.5x already at 800."""
+    loss = _blow_up(10)
+    loss[800:900] *= 2
+    loss[900:1000] *= 1.45
+    for back_ratio, back in ((None, 900), (1.2, 1000), (2.5, 800)):
+        params = {} if back_ratio is None else {"back_ratio": back_ratio}
+        (finding,) = found("instability", loss, **params)
+        assert (finding.start_step, finding.evidence["back_step"]) == (500, back)
+        assert finding.evidence["steps_lost"] == back - 500
+
+
+def _few(points):
+    m = int(points)
+    loss = 2.0 * np.exp(0.01 * np.random.default_rng(0).standard_normal(m))
+    loss[m // 4 : m // 4 + m // 3] *= 10
+    return loss
+
+
+BOUNDARIES = [
+    Boundary("min_ratio", _blow_up, quiet=2.8, fires=2.85, silences=3.5, wakes=2.5),
+    # of 2000 steps: 200 above are 10 %, 205 more
+    Boundary("min_share", lambda length: _blow_up(10, length), quiet=200, fires=205, silences=0.12, wakes=0.08),
+    Boundary("min_points", _few, quiet=11, fires=12, silences=15, wakes=9),
+]  # fmt: skip
+UNPINNED = {"back_ratio": "test_the_steps_lost_run_until_the_level_is_back_within_back_ratio"}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("instability")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(instability.Params, BOUNDARIES, UNPINNED) == set()

@@ -1,0 +1,81 @@
+"""nan: where it must fire and where it must stay quiet, real logs first; then its evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ..conftest import healthy_curve
+from .runs import made_up, of_kind, real
+
+# (log, (metric, first step, came back) of each finding)
+FIRES = [
+    ("realruns/nan.jsonl", [("loss", 4, False), ("val_loss", 50, False)]),
+    ("realruns_csv/nan.csv", [("loss", 4, False), ("val_loss", 50, False)]),
+    ("sample_logs/nan.jsonl", [("loss", 4, False), ("val_loss", 50, False)]),
+]
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/late_divergence.jsonl", "realruns/oscillation.jsonl",
+    "realruns/spikes.jsonl", "sweep/lr=10_seed=0", "sweep/lr=10_seed=1",
+    "corpus/modded-nanogpt/main.log", "corpus/whisper-large-v2-ja/trainer_state.json",
+    "corpus/trackio/logs.csv", "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, expected", FIRES)
+def test_fires_on_real_runs_that_went_nan(name, expected):
+    found = of_kind(real(name), "nan")
+    assert [(f.metric, f.start_step, f.evidence["recovered"]) for f in found] == expected
+    assert all(f.severity == "fail" and "became NaN" in f.message for f in found)
+    assert "came back" not in found[0].message
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs_that_stayed_finite(name):
+    assert of_kind(real(name), "nan") == []
+
+
+def test_onset_count_and_the_last_finite_value():
+    loss = healthy_curve(300)
+    loss[200:] = np.nan
+    loss[250] = np.inf
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert (finding.start_step, finding.end_step) == (200, 299)
+    assert finding.evidence["non_finite"] == 100 and finding.evidence["inf"] == 1
+    assert finding.evidence["nan"] == 99 and finding.evidence["first_step"] == 200
+    assert finding.evidence["last_finite_step"] == 199
+    assert finding.evidence["last_finite_value"] == pytest.approx(loss[199], rel=1e-3)
+    assert finding.evidence["recovered"] is False and "came back" not in finding.message
+
+
+def test_a_loss_that_came_back_after_a_nan_says_so():
+    loss = healthy_curve(300)
+    loss[100:103] = np.nan
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert finding.evidence["recovered"] is True and "but it came back" in finding.message
+    assert (finding.start_step, finding.end_step) == (100, 102)
+    loss[-1] = np.nan  # NaN again at the very end: it did not come back after all
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert finding.evidence["recovered"] is False and finding.end_step == 299
+    loss[-2] = np.nan  # ... and back for the last point only
+    loss[-1] = 2.0
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert finding.evidence["recovered"] is True and finding.end_step == 298
+
+
+def test_infinity_first_is_named_and_a_nan_first_point_has_no_last_finite():
+    loss = healthy_curve(100)
+    loss[40] = -np.inf
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert "became -inf at step 40" in finding.message and finding.evidence["inf"] == 1
+    loss[0] = np.nan
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert "last_finite_step" not in finding.evidence and finding.start_step == 0
+
+
+def test_a_nan_validation_loss_is_its_own_finding():
+    steps = np.arange(0, 300, 50)
+    val = np.array([3.0, 2.5, 2.2, np.nan, 2.0, 1.9])
+    (finding,) = of_kind(made_up(healthy_curve(300), val=val, val_steps=steps), "nan")
+    assert finding.metric == "val_loss" and finding.start_step == 150
+    assert finding.evidence["recovered"] is True

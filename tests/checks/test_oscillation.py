@@ -1,0 +1,110 @@
+"""oscillation: where it must fire and where it must stay quiet, real logs first; then its
+defaults pinned from both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from losstest.checks import oscillation
+
+from ..conftest import healthy_curve
+from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
+
+# (log, first step of the swinging, swings at least)
+FIRES = [
+    ("realruns/oscillation.jsonl", 19, 3),
+    ("sweep/lr=10_seed=0", 2, 3),
+]
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/noisy.jsonl", "realruns/slow.jsonl",
+    "realruns/spikes.jsonl", "realruns/late_divergence.jsonl", "realruns/plateau.jsonl",
+    "sweep/lr=0.003_seed=0", "sweep/lr=10_seed=1",
+    "corpus/modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt",
+    "corpus/deepspeed-examples/dschat_step1_sft/opt-1.3b-globalBatchSize128.log",
+    "corpus/dl-fundamentals/6.7-dropout/version_1/metrics.csv",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, start, swings", FIRES)
+def test_fires_on_real_oscillation(name, start, swings):
+    (finding,) = of_kind(real(name), "oscillation")
+    assert finding.start_step == start and finding.severity == "fail"
+    assert finding.evidence["swings"] >= swings and finding.evidence["log_space"] is True
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs_that_do_not_swing(name):
+    assert of_kind(real(name), "oscillation") == []
+
+
+def test_oscillation_supersedes_a_plateau_and_a_divergence():
+    assert kinds(real("realruns/oscillation.jsonl")) == ["oscillation"]
+
+
+T = np.arange(2000)
+
+
+def _cycles(count, amplitude=0.5, noise=0.02):
+    """A loss level swinging `count` times over the run, x exp(+-amplitude)."""
+    rng = np.random.default_rng(0)
+    return (
+        3.0
+        * np.exp(amplitude * np.sin(2 * np.pi * T * count / len(T)))
+        * np.exp(noise * rng.standard_normal(len(T)))
+    )
+
+
+def test_period_and_count_of_a_made_up_oscillation():
+    (finding,) = of_kind(made_up(_cycles(8, noise=0.05)), "oscillation")
+    assert finding.evidence["swings"] in (7, 8)
+    assert 200 <= finding.evidence["period_steps"] <= 300
+    assert finding.evidence["typical_swing"] == pytest.approx(1.0, abs=0.15)
+
+
+def test_a_loss_crossing_zero_swings_in_iqr_units():
+    loss = np.log(_cycles(6, noise=0.01)) - 1.2  # swings between -0.6 and 0.4
+    (finding,) = of_kind(made_up(loss), "oscillation")
+    assert finding.evidence["log_space"] is False and "IQR" in finding.message
+
+
+def _jumps(ratio, share):
+    """A healthy run x`ratio` for `share` of every 400 steps."""
+    loss = healthy_curve(3000)
+    for at in range(200, 2800, 400):
+        loss[at : at + int(400 * share)] *= ratio
+    return loss
+
+
+BOUNDARIES = [
+    Boundary("min_swings", _cycles, quiet=2.25, fires=2.5, silences=4, wakes=2),
+    Boundary("min_amplitude", lambda a: _cycles(6, a, noise=0.005), quiet=0.1, fires=0.11, silences=0.25, wakes=0.15),
+    # in noise of 50 %, swings of +-0.27 are not out of it, +-0.29 are
+    Boundary("significance", lambda a: _cycles(6, a, noise=0.5), quiet=0.27, fires=0.29, silences=5.0, wakes=3.0),
+    # 58 cycles over 64 bins are not resolved; 96 bins resolve them
+    Boundary("bins", lambda k: _cycles(k, noise=0.005), quiet=58, fires=54, silences=None, wakes=96),
+    # x5 jumps up 32.5 % of every cycle swing; up 30 % of the time they are jumps
+    Boundary("max_duty", lambda share: _jumps(5.0, share), quiet=0.3, fires=0.325, silences=0.4, wakes=0.2),
+    # up 20 % of the time: x2.75 swings, x3 jumps
+    Boundary("jump_ratio", lambda ratio: _jumps(ratio, 0.2), quiet=3.0, fires=2.75, silences=2.0, wakes=4.0),
+]  # fmt: skip
+UNPINNED = {
+    "bin_points": "only bounds the bins of short runs, below min_points' reach of a swing",
+    "min_points": "a run under 24 points holds too few bins for three swings anyway",
+}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("oscillation")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(oscillation.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def test_jumps_up_most_of_the_time_are_still_an_oscillation():
+    loss = healthy_curve(3000)
+    for at in range(200, 2800, 400):  # up half of every cycle
+        loss[at : at + 200] *= 5
+    assert kinds(made_up(loss)) == ["oscillation"]

@@ -1,0 +1,106 @@
+"""overfitting: where it must fire and where it must stay quiet, real logs first; then its
+defaults pinned from both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from losstest.checks import overfitting
+
+from ..conftest import healthy_curve
+from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
+
+# (log, step of the best validation loss, severity)
+FIRES = [
+    ("realruns/overfitting.jsonl", 50, "fail"),
+    ("realruns_tb/overfitting", 50, "fail"),
+    ("corpus/dl-fundamentals/6.7-dropout/version_1/metrics.csv", 9899, "fail"),
+    ("corpus/whisper-large-v2-ja/trainer_state.json", 1000, "fail"),
+    ("sample_logs/overfitting_lightning", 9899, "fail"),
+]
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/slow.jsonl", "realruns/noisy.jsonl",
+    "realruns/plateau.jsonl", "realruns_tb/healthy", "sweep/lr=0.003_seed=0",
+    "sweep/lr=0.0003_seed=1", "corpus/dl-fundamentals/6.7-dropout/version_0/metrics.csv",
+    "corpus/dl-fundamentals/6.5-part2-cli-simple/version_2",
+    "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, best_step, severity", FIRES)
+def test_fires_on_real_overfitting(name, best_step, severity):
+    (finding,) = of_kind(real(name), "overfitting")
+    assert (finding.start_step, finding.severity) == (best_step, severity)
+    assert finding.evidence["best_step"] == best_step
+    assert finding.evidence["last"] > finding.evidence["best"]
+    assert finding.evidence["train_last"] < finding.evidence["train_at_best"]
+    assert finding.metric == real(name).val_metric
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs_that_generalise(name):
+    assert of_kind(real(name), "overfitting") == []
+
+
+TRAIN = healthy_curve(1000, 0.02)
+EVALS = np.arange(0, 1000, 50)
+
+
+def _u_shape(rise, best=600):
+    """Validation loss falling to step `best`, then rising by `rise` (log) to the end."""
+    z = np.where(best >= EVALS, -0.5 * EVALS / best, -0.5 + rise * (EVALS - best) / (950 - best))
+    return {"loss": TRAIN, "val": 2.5 * np.exp(z), "val_steps": EVALS}
+
+
+def _best_before_end(evaluations):
+    """The best validation loss `evaluations` before the last, each later one 0.2 higher."""
+    k = int(evaluations)
+    z = np.r_[np.linspace(0, -0.5, 20 - k), -0.5 + 0.2 * np.arange(1, k + 1)]
+    return {"loss": TRAIN, "val": 2.5 * np.exp(z), "val_steps": EVALS}
+
+
+def _train_falls_after_best(drop):
+    """The training loss falls by `drop` (log) after the best validation step 500."""
+    t = np.arange(500)
+    train = np.r_[3.0 * np.exp(-t / 200), 3.0 * np.exp(-2.5) * np.exp(-drop * t / 500)]
+    z = np.where(EVALS <= 500, -0.5 * EVALS / 500, -0.5 + 0.2 * (EVALS - 500) / 450)
+    return {"loss": train, "val": 2.5 * np.exp(z), "val_steps": EVALS}
+
+
+def test_clear_overfitting_fails_and_slight_warns():
+    (clear,) = of_kind(made_up(**_u_shape(0.3, best=400)), "overfitting")
+    assert clear.severity == "fail" and clear.start_step == 400
+    slight = np.concatenate([np.linspace(3, 2.5, 16), [2.56, 2.58, 2.6, 2.62]])
+    run = made_up(TRAIN, val=slight, val_steps=EVALS)
+    assert [f.severity for f in of_kind(run, "overfitting")] == ["warn"]
+
+
+def test_no_overfitting_while_the_training_loss_stalls_too():
+    train = TRAIN.copy()
+    train[300:] = train[300] * np.exp(0.02 * np.random.default_rng(0).standard_normal(700))
+    case = _u_shape(0.3, best=400) | {"loss": train}
+    assert of_kind(made_up(**case), "overfitting") == []
+
+
+def test_no_validation_loss_no_finding():
+    assert kinds(made_up(TRAIN)) == []
+
+
+BOUNDARIES = [
+    Boundary("min_rise", _u_shape, quiet=0.0375, fires=0.04, silences=0.04, wakes=0.02),
+    Boundary("fail_rise", _u_shape, quiet=0.12, fires=0.13, silences=0.16, wakes=0.08, at="fail"),
+    Boundary("fail_points", _best_before_end, quiet=2, fires=3, silences=4, wakes=2, at="fail"),
+    Boundary("min_points_after", _best_before_end, quiet=1, fires=2, silences=3, wakes=1),
+    Boundary("train_drop", _train_falls_after_best, quiet=0.01, fires=0.015, silences=0.03, wakes=0.003),
+]  # fmt: skip
+UNPINNED = {"min_points": "not pinned: no case of 3 to 6 evaluations rises enough to fire"}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("overfitting")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(overfitting.Params, BOUNDARIES, UNPINNED) == set()

@@ -1,0 +1,110 @@
+"""plateau: where it must fire and where it must stay quiet, real logs first; then its defaults
+pinned from both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from losstest.checks import plateau
+
+from ..conftest import healthy_curve
+from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
+
+# (log, what the message says)
+FIRES = [
+    ("realruns/plateau.jsonl", "never moved"),
+    ("realruns/frozen.jsonl", "never moved"),
+    ("realruns_csv/plateau.csv", "never moved"),
+    ("corpus/dl-fundamentals/6.5-part2-cli-simple/version_5", "never moved"),
+]
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/slow.jsonl", "realruns/noisy.jsonl",
+    "realruns/overfitting.jsonl", "realruns/late_divergence.jsonl", "realruns/resumed.jsonl",
+    "sweep/lr=0.0003_seed=0", "corpus/megatron-lm/golden_values_dev_dgx_h100_2nd.json",
+    "corpus/dl-fundamentals/6.5-part2-cli-simple/version_2",
+    "corpus/whisper-large-v2-ja/trainer_state.json",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, what", FIRES)
+def test_fires_on_real_runs_that_learned_nothing(name, what):
+    (finding,) = of_kind(real(name), "plateau")
+    assert what in finding.message and finding.severity == "fail"
+    assert finding.evidence["best"] > 0.9 * finding.evidence["start"]
+    assert kinds(real(name)) == ["plateau"]
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs_that_learned(name):
+    assert of_kind(real(name), "plateau") == []
+
+
+def test_a_frozen_loss_and_a_flat_line():
+    rng = np.random.default_rng(1)
+    still = 4.2 * np.exp(0.02 * rng.standard_normal(800))
+    (finding,) = of_kind(made_up(still), "plateau")
+    assert "never moved" in finding.message and (finding.start_step, finding.end_step) == (0, 799)
+    flat = healthy_curve(1000)
+    flat[700:] = flat[699]
+    (finding,) = of_kind(made_up(flat), "plateau")
+    assert finding.start_step == 699 and finding.evidence["since_step"] == 699
+    assert finding.evidence["value"] == pytest.approx(flat[699], rel=1e-4)
+
+
+def test_an_oscillation_is_no_plateau():
+    t = np.arange(2000)
+    swinging = 3.0 * np.exp(0.5 * np.sin(2 * np.pi * t / 250))
+    assert kinds(made_up(swinging)) == ["oscillation"]
+
+
+N = 1000
+
+
+def _falls(drop):
+    """A loss that falls by `drop` (log units) over the run, with 0.05 % noise."""
+    noise = np.exp(0.0005 * np.random.default_rng(0).standard_normal(N))
+    return 3.0 * np.exp(-drop * np.arange(N) / N) * noise
+
+
+def _flat_tail(share):
+    loss = healthy_curve(N, 0.02)
+    k = round(share * N)
+    loss[N - k :] = loss[N - k - 1]
+    return loss
+
+
+def _wiggling_tail(relative):
+    loss = healthy_curve(N, 0.02)
+    loss[700:] = loss[699] * (1 + relative * np.sin(np.arange(300)))
+    return loss
+
+
+def _high_start(points):
+    """`points` at 3 first, then 2 throughout: a start the median of the first window sees
+    as 3 only when most of the window is at 3."""
+    noise = np.exp(0.0005 * np.random.default_rng(0).standard_normal(N))
+    return np.r_[[3.0] * int(points), [2.0] * (N - int(points))] * noise
+
+
+def _few(points):
+    return 2.0 * np.exp(0.001 * np.random.default_rng(0).standard_normal(int(points)))
+
+
+BOUNDARIES = [
+    Boundary("min_improvement", _falls, quiet=0.0225, fires=0.02, silences=0.015, wakes=0.025),
+    Boundary("flat_fraction", _flat_tail, quiet=0.19, fires=0.2, silences=0.25, wakes=0.15),
+    Boundary("flat_tolerance", _wiggling_tail, quiet=8e-7, fires=5e-7, silences=5e-7, wakes=2e-6),
+    # the start is the median of the first 5 % (50 points): 24 high points do not move it
+    Boundary("window", _high_start, quiet=26, fires=24, silences=0.04, wakes=0.06),
+    Boundary("min_points", _few, quiet=19, fires=20, silences=21, wakes=19),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("plateau")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(plateau.Params, BOUNDARIES, {}) == set()

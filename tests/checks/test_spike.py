@@ -1,0 +1,159 @@
+"""spike: where it must fire and where it must stay quiet, real logs first; then its defaults
+pinned from both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from losstest.checks import spike
+
+from ..conftest import healthy_curve
+from .runs import Boundary, kinds, made_up, of_kind, only, real, unpinned
+
+# (log, peak steps of its spikes, or their count where there are many)
+FIRES = [
+    ("realruns/spikes.jsonl", [250, 420, 610]),
+    ("realruns_csv/spikes.csv", [250, 420, 610]),
+    ("sample_logs/spiky.jsonl", [250, 420, 610]),
+    ("corpus/deepspeed-examples/data_efficiency_vit_cifar/training.log", 1),
+    ("corpus/modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt", 47),
+]
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/healthy_seed1.jsonl", "realruns/healthy_every10.jsonl",
+    "realruns/noisy.jsonl", "realruns/slow.jsonl", "realruns/late_divergence.jsonl",
+    "realruns/oscillation.jsonl", "sweep/lr=0.001_seed=0",
+    "corpus/modded-nanogpt/main.log", "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
+    "corpus/trackio/logs.csv", "corpus/dl-fundamentals/6.7-dropout/version_0/metrics.csv",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, peaks", FIRES)
+def test_fires_on_real_spikes(name, peaks):
+    found = of_kind(real(name), "spike")
+    if isinstance(peaks, list):
+        assert [f.evidence["peak_step"] for f in found] == peaks
+    else:
+        assert len(found) == peaks
+    assert all(f.severity == "warn" and f.evidence["peak"] > f.evidence["level"] for f in found)
+    assert kinds(real(name)) == ["spike"]
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs_without_spikes(name):
+    assert of_kind(real(name), "spike") == []
+
+
+def test_spikes_are_found_one_by_one_with_a_skip_range():
+    loss = healthy_curve(3000, 0.05)
+    for at in (500, 1500, 2500):
+        loss[at] *= 2.5
+    spikes = of_kind(made_up(loss), "spike")
+    assert [f.start_step for f in spikes] == [500, 1500, 2500]
+    assert [f.evidence["peak_step"] for f in spikes] == [500, 1500, 2500]
+    low, high = spikes[0].evidence["skip_steps"]
+    assert low < 500 < high and high - low <= 20
+
+
+def test_spikes_in_a_long_curve_are_found_at_their_step():
+    loss = healthy_curve(200_000, 0.02)
+    loss[123_457] *= 2
+    spikes = of_kind(made_up(loss), "spike")
+    assert [f.evidence["peak_step"] for f in spikes] == [123_457]
+
+
+@pytest.mark.parametrize("at", [0, -1])
+def test_a_jump_at_either_end_is_no_spike(at):
+    """The first point has no curve to jump from, the last none to come back to."""
+    loss = healthy_curve(500)
+    loss[at] *= 3
+    assert of_kind(made_up(loss, config=only("spike")), "spike") == []
+    loss[250] *= 3
+    assert [f.evidence["peak_step"] for f in of_kind(made_up(loss), "spike")] == [250]
+
+
+def test_a_spike_inside_a_divergence_is_part_of_it():
+    loss = healthy_curve(1000)
+    loss[600:] = loss[600] * np.exp(np.linspace(0, 1.5, 400))
+    loss[800] *= 3
+    alone = made_up(loss, config=only("spike"))
+    assert [f.evidence["peak_step"] for f in of_kind(alone, "spike")] == [800]
+    assert kinds(made_up(loss)) == ["divergence"]
+
+
+def _one_spike(height, noise=0.03):
+    loss = healthy_curve(1000, noise)
+    loss[500] *= height
+    return loss
+
+
+def _wide(width):
+    loss = healthy_curve(1000, 0.01)
+    loss[500 : 500 + int(width)] *= 2
+    return loss
+
+
+def _near_a_tiny_loss(height):
+    """A loss falling from 1 to 0.001, a jump of `height` (absolute) at step 800."""
+    t = np.arange(1000)
+    loss = (np.exp(-t / 60) + 1e-3) * np.exp(0.01 * np.random.default_rng(0).standard_normal(1000))
+    loss[800] += height
+    return loss
+
+
+def _blown_up(ratio, length):
+    loss = healthy_curve(2000)
+    loss[500 : 500 + int(length)] *= ratio
+    return loss
+
+
+def _few(points):
+    loss = 2.0 * np.exp(0.01 * np.random.default_rng(0).standard_normal(int(points)))
+    loss[int(points) // 2] *= 3
+    return loss
+
+
+BOUNDARIES = [
+    # robust sigmas of the local noise (3 % here): a jump of x1.15 is noise, x1.16 a spike
+    Boundary("threshold", _one_spike, quiet=1.15, fires=1.16, silences=7.0, wakes=5.0),
+    # log units above the local level, where the noise (0.1 %) allows any jump
+    Boundary("min_rise", lambda h: _one_spike(h, noise=0.001), quiet=1.1, fires=1.105, silences=0.12, wakes=0.08),
+    Boundary("max_width", _wide, quiet=6, fires=5, silences=4, wakes=6),
+    # share of the run's range (about 1 here), in the loss's own units
+    Boundary("min_share", _near_a_tiny_loss, quiet=0.018, fires=0.02, silences=0.025, wakes=0.015),
+    Boundary("min_points", _few, quiet=11, fires=12, silences=13, wakes=11),
+    # a jump that decays over 150 steps: a spike from 2.9x its level before, not 2.8x
+    Boundary("jump_ratio", lambda r: _bad_shards(ratio=r), quiet=2.8, fires=2.9, silences=3.6, wakes=2.4),
+    # x10 for 200 of 2000 steps is a spike that took long to recover; for 205, an instability
+    Boundary("max_share", lambda length: _blown_up(10, length), quiet=205, fires=200, silences=0.08, wakes=0.12),
+]  # fmt: skip
+UNPINNED = {
+    "window": "not pinned: the running median's length moves the local level and the noise "
+    "together, and no made-up case (a spike in a noisy stretch, beside a drop) sat on it alone",
+}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("spike")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(spike.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def _bad_shards(n: int = 3000, ratio: float = 1000.0) -> np.ndarray:
+    """A healthy run hit by three bad data shards: up at once, back over about 100 steps."""
+    loss = healthy_curve(n)
+    decay = 1 + (ratio - 1) * np.exp(-np.arange(150) / 15)
+    for at in (700, 1500, 2300):
+        loss[at : at + 150] *= decay
+    return loss
+
+
+def test_isolated_jumps_that_decay_slowly_are_spikes_not_an_oscillation():
+    run = made_up(_bad_shards())
+    assert [(f.kind, f.severity) for f in run.findings] == [("spike", "warn")] * 3
+    assert [f.evidence["peak_step"] for f in run.findings] == [700, 1500, 2300]
+    low, high = run.findings[0].evidence["skip_steps"]
+    assert low <= 700 and 780 <= high <= 900

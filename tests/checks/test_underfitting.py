@@ -1,0 +1,124 @@
+"""underfitting: where it must fire and where it must stay quiet, real logs first; then its
+defaults pinned from both sides."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from losstest.checks import underfitting
+from losstest.config import Config
+
+from ..conftest import healthy_curve
+from .runs import Boundary, kinds, made_up, of_kind, real_with, unpinned
+
+CHARS = Config(vocab_size=65)  # the tiny transformers of tests/data/realruns read 65 characters
+
+# (log, configuration, severity, evidence key naming the basis)
+FIRES = [
+    ("realruns/plateau.jsonl", CHARS, "warn", "chance"),
+    ("realruns/frozen.jsonl", CHARS, "warn", "chance"),
+    ("realruns/oscillation.jsonl", Config(num_classes=65), "warn", "chance"),
+    ("realruns/healthy.jsonl", Config(target=1.0), "fail", "target"),
+    ("realruns/slow.jsonl", Config(target=2.0), "fail", "target"),
+]
+QUIET = [
+    ("realruns/healthy.jsonl", CHARS),
+    ("realruns/slow.jsonl", CHARS),
+    ("realruns/noisy.jsonl", CHARS),
+    ("realruns/healthy.jsonl", Config(target=2.0)),
+    ("realruns/plateau.jsonl", Config()),  # said by the plateau it repeats
+    ("corpus/modded-nanogpt/main.log", Config(vocab_size=50304)),
+    ("corpus/whisper-large-v2-ja/trainer_state.json", Config()),
+]
+
+
+@pytest.mark.parametrize("name, config, severity, basis", FIRES)
+def test_fires_on_real_runs_that_stayed_high(name, config, severity, basis):
+    (finding,) = of_kind(real_with(name, config), "underfitting")
+    assert finding.severity == severity
+    limit = 0.9 * finding.evidence["chance"] if basis == "chance" else finding.evidence["target"]
+    assert finding.evidence["final"] > limit
+
+
+@pytest.mark.parametrize("name, config", QUIET)
+def test_quiet_on_real_runs_that_learned(name, config):
+    assert of_kind(real_with(name, config), "underfitting") == []
+
+
+def test_the_chance_level_is_ln_of_the_vocabulary_or_the_classes():
+    assert CHARS.chance == pytest.approx(math.log(65))
+    assert Config(num_classes=10).chance == pytest.approx(math.log(10))
+    assert Config(num_classes=1).chance is None
+
+
+def test_own_improvement_without_a_chance_level():
+    barely = 4.0 * np.exp(-np.arange(500) / 8000)  # 4.0 -> 3.76: 6 %
+    (finding,) = of_kind(made_up(barely), "underfitting")
+    assert finding.evidence["basis"] == "own improvement"
+    assert finding.evidence["improvement"] == pytest.approx(0.06, abs=0.005)
+    assert kinds(made_up(healthy_curve(500))) == []
+
+
+def test_a_resumed_stretch_is_not_judged_by_its_own_start():
+    barely = 4.0 * np.exp(-np.arange(500) / 8000)
+    assert of_kind(made_up(barely, steps=np.arange(5000, 5500)), "underfitting") == []
+
+
+N = 500
+T = np.arange(N)
+
+
+def _noise(n, size=0.001):
+    return np.exp(size * np.random.default_rng(0).standard_normal(n))
+
+
+def _ends_at_chance(share):
+    """A loss ending at `share` of ln 65, vocabulary 65."""
+    loss = math.log(65) * share * np.exp(0.05 * (1 - T / N)) * _noise(N)
+    return {"loss": loss, "settings": {"vocab_size": 65}}
+
+
+def _falls_by(share):
+    return 4.0 * np.exp(math.log(1 - share) * T / N) * _noise(N, 0.0005)
+
+
+def _chance_at_the_end(points):
+    """A loss at 1.0 that jumps to the chance level for its last `points` of 500."""
+    k = int(points)
+    return {"loss": np.r_[[1.0] * (N - k), [4.2] * k] * _noise(N), "settings": {"vocab_size": 65}}
+
+
+def _few(points):
+    loss = 4.5 * np.exp(-0.001 * np.arange(int(points)))
+    return {"loss": loss, "settings": {"vocab_size": 65}}
+
+
+BOUNDARIES = [
+    Boundary("chance_fraction", _ends_at_chance, quiet=0.895, fires=0.9, silences=0.92, wakes=0.88),
+    Boundary("min_improvement", _falls_by, quiet=0.105, fires=0.1, silences=0.08, wakes=0.12),
+    # the final level is the median of the last 5 % (25 points): 12 at chance do not move it
+    Boundary("window", _chance_at_the_end, quiet=12, fires=14, silences=0.07, wakes=0.03),
+    # 10 points are judged, 9 are too few (10 is also the most min_points can ask)
+    Boundary("min_points", _few, quiet=9, fires=10, silences=None, wakes=9),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("underfitting")
+
+
+def test_against_a_target_three_points_are_enough_and_the_limit_is_strict():
+    def against_target(loss):
+        return of_kind(made_up(loss, config=Config(target=1.0)), "underfitting")
+
+    assert [f.severity for f in against_target([1.01] * 3)] == ["fail"]
+    assert against_target([1.0] * 3) == []  # at the target is not above it
+    assert against_target([3.0, 2.0]) == []  # two points are too few
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(underfitting.Params, BOUNDARIES, {}) == set()
