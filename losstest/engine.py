@@ -118,14 +118,20 @@ def _one_value(column: pd.Series) -> bool:
     return len(codes) == 0 or codes.min() == codes.max()
 
 
-def require_named_metrics(frame: pd.DataFrame, source: str, run: str, config: Config) -> None:
-    """A metric named in the configuration must be in a finished run's log: a misspelled
-    --metric would otherwise pass a run whose loss nothing checked."""
+def require_a_loss(frame: pd.DataFrame, source: str, run: str, config: Config) -> None:
+    """A finished run's log must hold the metrics the configuration names, and some loss: a
+    misspelled --metric or a renamed loss would otherwise pass a run that nothing checked."""
     counts = counts_of(frame)
     missing = [name for name in (config.metric, config.val_metric) if name and name not in counts]
     if missing:
         named = ", ".join(repr(m) for m in missing)
         raise InputError(source, f"no metric {named} in run {run} (found: {', '.join(counts)})")
+    if pick_metrics(frame, config, counts) == (None, None):
+        raise InputError(
+            source,
+            f"no loss metric found in run {run} (found: {', '.join(counts) or 'none'}); "
+            "name the loss with --metric",
+        )
 
 
 def analyze_frame(
@@ -140,6 +146,6 @@ def analyze_frame(
         groups = frame.groupby(["source", "run"], observed=True, sort=False)
     reports = []
     for (source, run), rows in groups:
-        require_named_metrics(rows, str(source), str(run), config)
+        require_a_loss(rows, str(source), str(run), config)
         reports.append(analyze_run(rows, str(source), str(run), config, reference, checks))
     return reports

@@ -335,9 +335,12 @@ def test_directory_of_mixed_formats_is_one_report_entry_per_run():
         "wandb",
         "whisper-large-v2-ja",
     } <= names
-    assert len(report.runs) == 21
-    assert len(report.problems) == 1  # the LFS pointer; a walk skips files with no metrics
-    assert "Git LFS pointer" in report.problems[-1].message
+    assert len(report.runs) == 20
+    problems = sorted(p.message for p in report.problems)
+    assert len(problems) == 2  # a walk skips files with no metrics
+    assert "no loss metric found in run tensorboard-reducer/duplicate_steps_run_1" in problems[0]
+    assert "(found: dup_steps/bar, dup_steps/foo)" in problems[0]
+    assert "Git LFS pointer" in problems[1]
     assert Source  # the public reader type
 
 
