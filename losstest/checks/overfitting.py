@@ -4,10 +4,12 @@ What it detects: after its lowest point, the validation loss ends higher by at l
 (warn) — or by `fail_rise` over at least `fail_points` evaluations (fail: clear and sustained) —
 while the training loss fell further over the same steps.
 Algorithm: best = lowest validation value (after a 3-point running median when there are 7 or
-more evaluations); end = mean of the last evaluations; the training loss is compared at the
-best-validation step and at the end of the run.
+more evaluations); end = median of the last evaluations (a fifth of them, at least two); most
+evaluations since the best must stand a quarter of the rise above it (a steady climb counts as
+much as a jump that stays); the training loss is compared at the best-validation step and at
+the end of the run.
 Why it matters: every step after the best validation loss makes the model worse on new data.
-Parameters: min_rise (0.03 = 3 % in log space), fail_rise (0.1), fail_points (3),
+Parameters: min_rise (0.03 = 3 % in log space), fail_rise (0.2 = 22 %), fail_points (3),
 min_points_after (2), train_drop (0.01).
 What to do: keep the checkpoint of the best validation step (early stopping), add
 regularisation (dropout, weight decay, augmentation) or more data, or train for fewer epochs.
@@ -35,7 +37,7 @@ MARKS = (Mark("span", "#fb8c00", on_val=True),)
 @dataclass(frozen=True)
 class Params:
     min_rise: float = 0.03  # log units (or IQRs of the validation loss if it crosses zero)
-    fail_rise: float = 0.1
+    fail_rise: float = 0.2  # log units: +22 %; a rise under it is slight (warn)
     fail_points: int = 3  # evaluations after the best one, for a fail
     min_points_after: int = 2
     train_drop: float = 0.01  # log units the training loss must fall meanwhile
@@ -56,8 +58,11 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if after < params.min_points_after:
         return []
     tail = max(2, min(after, len(z) // 5))
-    rise = float(np.mean(v.z[-tail:])) - best
-    if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > best + rise / 2) < 0.5:
+    end = float(np.median(v.z[-tail:]))
+    rise = end - best
+    # sustained: most evaluations since the best stand a quarter of the rise above it (a steady
+    # climb as well as a jump that stays); not one high evaluation at the end
+    if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > best + rise / 4) < 0.5:
         return []
     best_step, last_step = int(v.step[best_at]), int(v.step[-1])
     t = shape_of(train)
@@ -69,7 +74,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if train_then - train_end < params.train_drop:
         return []
     clear = rise >= params.fail_rise and after >= params.fail_points
-    best_v, end_v = v.unscale(best), v.unscale(float(np.mean(v.z[-tail:])))
+    best_v, end_v = v.unscale(best), v.unscale(end)
     change = f" ({pct(end_v / best_v)})" if v.is_log else ""
     return [
         Finding(

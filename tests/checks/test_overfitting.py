@@ -89,7 +89,7 @@ def test_no_validation_loss_no_finding():
 
 BOUNDARIES = [
     Boundary("min_rise", _u_shape, quiet=0.0375, fires=0.04, silences=0.04, wakes=0.02),
-    Boundary("fail_rise", _u_shape, quiet=0.12, fires=0.13, silences=0.16, wakes=0.08, at="fail"),
+    Boundary("fail_rise", _u_shape, quiet=0.25, fires=0.26, silences=0.25, wakes=0.15, at="fail"),
     Boundary("fail_points", _best_before_end, quiet=2, fires=3, silences=4, wakes=2, at="fail"),
     Boundary("min_points_after", _best_before_end, quiet=1, fires=2, silences=3, wakes=1),
     Boundary("train_drop", _train_falls_after_best, quiet=0.01, fires=0.015, silences=0.03, wakes=0.003),
