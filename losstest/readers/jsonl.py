@@ -13,11 +13,15 @@ from ..errors import InputError
 from ..frame import clean_name, from_columns
 from ._table import flatten, frame_from_table
 from .options import DEFAULT, ReadOptions
-from .source import Source
+from .source import GZIP_MAGIC, Source
 
 NAME = "jsonl"
 BLOCK_SIZE = 32 << 20
 HEAD = 4096
+# Files this large are parsed by duckdb, told every key by a compiled scan (see `_fast_table`):
+# 3-4x less CPU than pyarrow's reader. Below it, importing both costs more than it saves.
+FAST_FROM = 64 << 20
+TAIL = 1 << 16
 
 
 def _first_lines(head: bytes, count: int) -> list[bytes]:
@@ -48,6 +52,12 @@ def complete_records(data: bytes) -> bytes:
 
 
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
+    path = _plain_file(source)
+    if path is not None:
+        try:  # the table is handed on as its only reference: freed column by column
+            return frame_from_table(_fast_table(path), step=options.step)
+        except _Unsuited:
+            pass
     data = complete_records(source.data())
     if not data[:HEAD].strip() and not data.strip():
         raise InputError(source.name, "no complete JSON record")
@@ -56,10 +66,64 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
             pa.BufferReader(data), read_options=pajson.ReadOptions(block_size=BLOCK_SIZE)
         )
     except pa.ArrowInvalid:
-        return _read_slowly(
-            source, data, options.step
-        )  # mixed types in one key, quoted numbers, ...
+        return _read_slowly(source, data, options.step)  # mixed types in a key, quoted numbers
     return frame_from_table(flatten(table), run="", step=options.step)
+
+
+def _plain_file(source: Source) -> str | None:
+    """The path of a large, uncompressed file whose last line is complete; else None."""
+    path = source.path
+    if path is None or not path.is_file() or path.stat().st_size < FAST_FROM:
+        return None
+    with open(path, "rb") as f:
+        if f.read(2) == GZIP_MAGIC:
+            return None
+        f.seek(max(path.stat().st_size - TAIL, 0))
+        tail = f.read()
+    return str(path) if complete_records(tail) == tail else None
+
+
+class _Unsuited(Exception):
+    """A file the fast path leaves to the general reader."""
+
+
+def _fast_table(path: str) -> pa.Table:
+    """The file as an Arrow table through duckdb. Raises _Unsuited where the general reader
+    must read it: keys nested, escaped, not UTF-8 or differing only in case; a key holding
+    values of different kinds (those go record by record); anything duckdb refuses."""
+    import duckdb
+
+    from ._json_keys import BOOL, NULL, NUMBER, STRING, census
+
+    found = census(path)
+    if found.flags:
+        raise _Unsuited
+    types = {NUMBER: "DOUBLE", STRING: "VARCHAR"}
+    columns = {}
+    for key, kinds in found.kinds.items():
+        if kinds & ~NULL in (0, BOOL):
+            continue  # never a metric value: no column, as for the general reader
+        if kinds & ~NULL not in types:
+            raise _Unsuited
+        try:
+            columns[key.decode()] = types[kinds & ~NULL]
+        except UnicodeDecodeError as e:
+            raise _Unsuited from e
+    if not columns or len({name.lower() for name in columns}) < len(columns):
+        raise _Unsuited
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET enable_progress_bar = false")
+        table = connection.read_json(
+            path, columns=columns, format="newline_delimited"
+        ).to_arrow_table()
+    except duckdb.Error as e:
+        raise _Unsuited from e
+    finally:
+        connection.close()  # its buffers go back before the frame is built
+    if table.num_rows != found.objects:
+        raise _Unsuited
+    return table
 
 
 def _number(value: object) -> float | None:
