@@ -1,6 +1,10 @@
-"""Arrow tables (from the JSONL and CSV readers) into the canonical frame."""
+"""Tables into the canonical frame: Arrow tables (the JSONL and CSV readers) and lists of
+records (one dict per logged row: JSON documents, text logs, files read record by record)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -8,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..frame import clean_name, from_columns
+from ._json import number
 
 
 def _numeric(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -56,3 +61,27 @@ def frame_from_table(table: pa.Table, *, run: str = "", step: str | None = None)
         known = ", ".join(columns)
         raise ValueError(f"no numeric column {step!r} for --step (columns: {known})")
     return from_columns(columns, run=run, step_name=step)
+
+
+def numeric_column(values: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(values, present) of a column whose missing cells are None."""
+    present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    array = np.fromiter(
+        (np.nan if v is None else v for v in values), dtype=np.float64, count=len(values)
+    )
+    return array, present
+
+
+def columns_of(
+    records: Sequence[Mapping[str, Any]], to_number: Callable[[Any], float | None] = number
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The numeric columns of records, for `from_columns`: keys in the order first written,
+    a value `to_number` makes None (or a key a record lacks) absent; keys that never hold a
+    number are left out."""
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key in dict.fromkeys(k for record in records for k in record):
+        name = clean_name(key)
+        column = numeric_column([to_number(record.get(key)) for record in records])
+        if name not in columns and column[1].any():
+            columns[name] = column
+    return columns

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pajson
 
 from ..errors import InputError
-from ..frame import clean_name, from_columns
-from ._table import flatten, frame_from_table
+from ..frame import from_columns
+from ._json import number_or_text
+from ._table import columns_of, flatten, frame_from_table
 from .options import DEFAULT, ReadOptions
 from .source import GZIP_MAGIC, Source
 
@@ -126,19 +126,6 @@ def _fast_table(path: str) -> pa.Table:
     return table
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def _flat(record: dict, prefix: str = "") -> dict:
     out = {}
     for key, value in record.items():
@@ -162,11 +149,4 @@ def _read_slowly(source: Source, data: bytes, step: str | None) -> pd.DataFrame:
         if not isinstance(record, dict):
             raise InputError(source.name, f"line {number} is not a JSON object")
         rows.append(_flat(record))
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    columns = {}
-    for key in keys:
-        values = np.array([_number(row.get(key)) for row in rows], dtype=object)
-        present = np.array([v is not None for v in values])
-        if present.any():
-            columns[clean_name(key)] = (np.where(present, values, np.nan).astype(float), present)
-    return from_columns(columns, step_name=step)
+    return from_columns(columns_of(rows, number_or_text), step_name=step)
