@@ -15,7 +15,7 @@ Missing values (an eval-only row has no `loss`) are simply absent rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -112,28 +112,45 @@ def _steps(raw: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return _forward_fill(whole, finite)
 
 
+Column = tuple[np.ndarray, np.ndarray | None]  # (values, present mask; None: every row)
+
+
+def _pieces(column: Column | Sequence[Column]) -> Sequence[Column]:
+    return [column] if isinstance(column, tuple) else column  # type: ignore[list-item]
+
+
+def _whole(column: Column | Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
+    pieces = _pieces(column)
+    values = pieces[0][0] if len(pieces) == 1 else np.concatenate([v for v, _ in pieces])
+    masks = [np.ones(len(v), dtype=bool) if p is None else p for v, p in pieces]
+    return values, masks[0] if len(masks) == 1 else np.concatenate(masks)
+
+
 def from_columns(
-    columns: dict[str, tuple[np.ndarray, np.ndarray]],
+    columns: Mapping[str, Column | Sequence[Column]],
     *,
     step_name: str | None = None,
     run: str = "",
 ) -> pd.DataFrame:
     """Melt a wide table into the canonical frame.
 
-    `columns` maps a column name to (values, present mask) in row order; only numeric
-    columns belong here. The step column is found by name unless `step_name` is given; with
-    none, the row number is the step. Each output column is written once, in place: a wide
-    table of 10M rows melts without a second copy of the long frame.
+    `columns` maps a column name to (values, present mask) in row order, or to a list of such
+    pieces (an Arrow table's chunks, lined up across columns: read without a copy of the
+    table); only numeric columns belong here. The step column is found by name unless
+    `step_name` is given; with none, the row number is the step. Each output column is
+    written once, in place: 10M rows melt without a second copy of the long frame.
     """
     names = list(columns)
     step_col = step_name or _find(names, STEP_NAMES)
     epoch_col = _find([n for n in names if n != step_col], EPOCH_NAMES)
     time_col = _find([n for n in names if n != step_col], TIME_NAMES)
-    n_rows = len(next(iter(columns.values()))[0]) if columns else 0
+    lengths = [len(v) for v, _ in _pieces(columns[names[0]])] if names else []
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+    n_rows = int(offsets[-1])
 
     keep: np.ndarray | None = None
-    if step_col is not None and _integral_steps(columns[step_col][0]):
-        steps, keep = _steps(*columns[step_col])
+    if step_col is not None and _integral_steps(_whole(columns[step_col])[0]):
+        steps, keep = _steps(*_whole(columns[step_col]))
     else:
         step_col = None if step_col not in (None, epoch_col) else step_col
         steps = np.arange(n_rows, dtype=np.int64)
@@ -141,30 +158,41 @@ def from_columns(
     metrics = [n for n in names if n not in (step_col, epoch_col, time_col)]
     if not metrics:
         return empty()
-    rows = []  # per metric: the rows holding a value (a mask), None for every row
-    for name in metrics:
-        present = columns[name][1] if keep is None else columns[name][1] & keep
-        rows.append(None if present.all() else present)
-    counts = [n_rows if r is None else int(np.count_nonzero(r)) for r in rows]
+
+    def rows(name: str) -> Iterator[tuple[slice, np.ndarray, np.ndarray | None]]:
+        """Per piece: its rows, its values, the rows holding a value (None: all)."""
+        for (values, present), start, end in zip(
+            _pieces(columns[name]), offsets[:-1], offsets[1:], strict=True
+        ):
+            picked = present if keep is None else keep[start:end] if present is None else (
+                present & keep[start:end]
+            )  # fmt: skip
+            yield slice(start, end), values, None if picked is None or picked.all() else picked
+
+    def count(part: slice, picked: np.ndarray | None) -> int:
+        return part.stop - part.start if picked is None else int(np.count_nonzero(picked))
+
+    counts = [sum(count(part, picked) for part, _, picked in rows(m)) for m in metrics]
     total = sum(counts)
     out_step = np.empty(total, dtype=np.int64)
     out_value = np.empty(total, dtype=np.float64)
-    sides = {
-        col: (np.where(columns[col][1], columns[col][0], np.nan), np.empty(total))
-        for col in (epoch_col, time_col)
-        if col is not None
-    }
-    start = 0
-    for name, picked, count in zip(metrics, rows, counts, strict=True):
-        part = slice(start, start + count)
-        for source, target in ((steps, out_step), (columns[name][0], out_value)) + tuple(
-            sides.values()
-        ):
-            if picked is None:
-                target[part] = source
-            else:
-                np.compress(picked, source, out=target[part])  # no temporary copy
-        start += count
+    sides = {}
+    for col in (epoch_col, time_col):
+        if col is not None:
+            values, present = _whole(columns[col])
+            sides[col] = (np.where(present, values, np.nan), np.empty(total))
+    at = 0
+    for name in metrics:
+        for part, values, picked in rows(name):
+            into = slice(at, at + count(part, picked))
+            pairs = [(steps[part], out_step), (values, out_value)]
+            pairs += [(whole[part], target) for whole, target in sides.values()]
+            for source, target in pairs:
+                if picked is None:
+                    target[into] = source
+                else:
+                    np.compress(picked, source, out=target[into])  # no temporary copy
+            at = into.stop
     code_type = np.int8 if len(metrics) < 128 else np.int32
     codes = np.repeat(np.arange(len(metrics), dtype=code_type), counts)
     return long_frame(

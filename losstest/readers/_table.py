@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..frame import clean_name, from_columns
+from ..frame import Column, clean_name, from_columns
 from ._json import number
 
 
@@ -34,29 +34,32 @@ def flatten(table: pa.Table) -> pa.Table:
     return table
 
 
-def _values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(values, present): integers stay integers (steps), nulls are NaN and not present."""
-    present = (
-        np.ones(len(column), dtype=bool)
-        if column.null_count == 0
-        else pc.is_valid(column).to_numpy(zero_copy_only=False)
-    )
-    return column.to_numpy(), present
+def _pieces(column: pa.ChunkedArray) -> list[Column]:
+    """The chunks as NumPy without a copy: the values buffer as it is (what lies under a
+    null is masked out by `present`), `present` None for a chunk without nulls."""
+    pieces: list[Column] = []
+    for chunk in column.chunks:
+        if chunk.null_count == 0:
+            pieces.append((chunk.to_numpy().astype(np.float64, copy=False), None))
+            continue
+        dtype = np.dtype(chunk.type.to_pandas_dtype())
+        buffer = chunk.buffers()[1]
+        values = np.frombuffer(buffer, dtype, count=chunk.offset + len(chunk))[chunk.offset :]
+        present = pc.is_valid(chunk).to_numpy(zero_copy_only=False)
+        pieces.append((values.astype(np.float64, copy=False), present))
+    return pieces
 
 
 def frame_from_table(table: pa.Table, *, run: str = "", step: str | None = None) -> pd.DataFrame:
-    """The canonical frame of a wide table. Each Arrow column is let go once converted, so a
-    table passed as the only reference never lives beside its whole NumPy copy."""
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    """The canonical frame of a wide table, read from its chunks in place."""
+    table = table.combine_chunks() if len({c.num_chunks for c in table.columns}) > 1 else table
+    columns: dict[str, list[Column]] = {}
     for name in table.column_names:
-        column = table.column(name)
-        table = table.drop_columns([name])
-        numeric = _numeric(column)
-        del column
+        numeric = _numeric(table.column(name))
         key = clean_name(name)
         if numeric is None or numeric.null_count == len(numeric) or key in columns:
             continue
-        columns[key] = _values(numeric)
+        columns[key] = _pieces(numeric)
     if step is not None and step not in columns:
         known = ", ".join(columns)
         raise ValueError(f"no numeric column {step!r} for --step (columns: {known})")
