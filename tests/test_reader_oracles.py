@@ -105,6 +105,18 @@ def test_fast_path_reads_it_itself(write, monkeypatch):
     assert set(table.column_names) == {"step", "loss", "lr", "late/metric", "val_loss"}
 
 
+def test_lines_longer_than_a_scan_range_match_pyarrow(write, jsonl_path):
+    """Wide records (300 metrics) make each line longer than the scan's ranges here."""
+    values = awkward_floats(300 * 40)
+    lines = [
+        json.dumps({"step": i, **{f"layer{k}/grad_norm": values[i * 300 + k] for k in range(300)}})
+        for i in range(40)
+    ]
+    path = write("wide.jsonl", "\n".join(lines) + "\n")
+    assert len(lines[0]) > 4093
+    assert_same_curves(losstest.load(path), oracle_curves(pajson.read_json(path)))
+
+
 @pytest.mark.parametrize(
     "lines",
     [

@@ -60,8 +60,8 @@ def _whole_file(source: Source) -> str | None:
     """The path of an uncompressed file ending in a line break: pyarrow reads it itself, in
     blocks on all cores, and its bytes never sit in memory whole."""
     path = source.path
-    if path is None or not path.is_file():
-        return None
+    if source._data is not None or path is None or not path.is_file():
+        return None  # content handed in (what watch read) is what counts
     with open(path, "rb") as f:
         if f.read(2) == GZIP_MAGIC:
             return None

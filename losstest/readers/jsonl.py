@@ -19,8 +19,9 @@ NAME = "jsonl"
 BLOCK_SIZE = 32 << 20
 HEAD = 4096
 # Files this large are parsed by duckdb, told every key by a compiled scan (see `_fast_table`):
-# 3-4x less CPU than pyarrow's reader. Below it, importing both costs more than it saves.
-FAST_FROM = 64 << 20
+# half pyarrow's CPU time at 800 MB. At 80 MB the two cost the same (importing duckdb and
+# numba, ~0.6 s, eats the saving); bench/TABULAR.md has the figures.
+FAST_FROM = 128 << 20
 TAIL = 1 << 16
 
 
@@ -73,7 +74,12 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
 def _plain_file(source: Source) -> str | None:
     """The path of a large, uncompressed file whose last line is complete; else None."""
     path = source.path
-    if path is None or not path.is_file() or path.stat().st_size < FAST_FROM:
+    if (
+        source._data is not None  # content handed in (what watch read) is what counts
+        or path is None
+        or not path.is_file()
+        or path.stat().st_size < FAST_FROM
+    ):
         return None
     with open(path, "rb") as f:
         if f.read(2) == GZIP_MAGIC:
