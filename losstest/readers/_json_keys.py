@@ -7,33 +7,21 @@ the bytes once, in both cores, without parsing numbers, so the parser gets every
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 NUMBER, NULL, BOOL, STRING, NESTED = 1, 2, 4, 8, 16  # kinds of value, or-ed per key
 ESCAPED_KEY, TOO_MANY_KEYS = 1, 2  # why a file is left to the general reader
 MAX_KEYS, MAX_KEY_BYTES, SLOTS = 1024, 1 << 16, 64
 RANGE = 8 << 20  # per task; small enough that buffers are reused rather than faulted in anew
-WHITESPACE = (32, 9, 13)
 
 
-@numba.njit(nogil=True, cache=True)
-def _same(data, start, length, keybuf, key_start, key):  # pragma: no cover - compiled
-    if key_start[key + 1] - key_start[key] != length:
-        return False
-    base = key_start[key]
-    for t in range(length):  # noqa: SIM110 - a generator does not compile
-        if keybuf[base + t] != data[start + t]:
-            return False
-    return True
-
-
-@numba.njit(nogil=True, cache=True)
-def _scan(data, keybuf, key_start, kinds):  # pragma: no cover - compiled
+def _scan(data, keybuf, key_start, kinds):  # pragma: no cover - compiled by `_compiled`
     """Keys into keybuf/key_start, their value kinds into kinds; returns (keys, objects, flags).
 
     A string followed by a colon is a key. The key seen at the same position of the previous
@@ -68,17 +56,20 @@ def _scan(data, keybuf, key_start, kinds):  # pragma: no cover - compiled
                 flags |= ESCAPED_KEY
             length = j - start
             key = -1
-            if (
-                position < SLOTS
-                and slot[position] >= 0
-                and _same(data, start, length, keybuf, key_start, slot[position])
-            ):
-                key = slot[position]
-            if key < 0:
-                for candidate in range(keys):
-                    if _same(data, start, length, keybuf, key_start, candidate):
-                        key = candidate
+            last = slot[position] if position < SLOTS else -1
+            for attempt in range(-1, keys):  # the key last seen here first, then every key
+                candidate = last if attempt < 0 else attempt
+                if candidate < 0 or key_start[candidate + 1] - key_start[candidate] != length:
+                    continue
+                base = key_start[candidate]
+                same = True
+                for t in range(length):
+                    if keybuf[base + t] != data[start + t]:
+                        same = False
                         break
+                if same:
+                    key = candidate
+                    break
             if key < 0:
                 if keys == MAX_KEYS or key_start[keys] + length > MAX_KEY_BYTES:
                     return keys, objects, flags | TOO_MANY_KEYS
@@ -113,6 +104,15 @@ def _scan(data, keybuf, key_start, kinds):  # pragma: no cover - compiled
             position = 0
         i += 1
     return keys, objects, flags
+
+
+@functools.cache
+def _compiled() -> Callable:
+    """`_scan` compiled, on first use only: numba costs ~0.35 s to import; the machine code
+    is cached beside this module after the first compilation."""
+    import numba
+
+    return numba.njit(nogil=True, cache=True)(_scan)
 
 
 @dataclass
@@ -153,7 +153,7 @@ def _census_of(path: str, offset: int, size: int, total: int) -> Census:
     keybuf = np.empty(MAX_KEY_BYTES, np.uint8)
     key_start = np.zeros(MAX_KEYS + 1, np.int64)
     kinds = np.zeros(MAX_KEYS, np.uint8)
-    keys, objects, flags = _scan(data, keybuf, key_start, kinds)
+    keys, objects, flags = _compiled()(data, keybuf, key_start, kinds)
     found = {bytes(keybuf[key_start[i] : key_start[i + 1]]): int(kinds[i]) for i in range(keys)}
     return Census(found, objects, flags)
 

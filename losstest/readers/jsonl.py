@@ -11,6 +11,7 @@ import pyarrow.json as pajson
 from ..errors import InputError
 from ..frame import from_columns
 from ._json import number_or_text
+from ._json_keys import BOOL, NULL, NUMBER, STRING, census
 from ._table import columns_of, flatten, frame_from_table
 from .options import DEFAULT, ReadOptions
 from .source import GZIP_MAGIC, Source
@@ -97,9 +98,7 @@ def _fast_table(path: str) -> pa.Table:
     """The file as an Arrow table through duckdb. Raises _Unsuited where the general reader
     must read it: keys nested, escaped, not UTF-8 or differing only in case; a key holding
     values of different kinds (those go record by record); anything duckdb refuses."""
-    import duckdb
-
-    from ._json_keys import BOOL, NULL, NUMBER, STRING, census
+    import duckdb  # only for large files
 
     found = census(path)
     if found.flags:
