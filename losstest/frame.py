@@ -86,14 +86,14 @@ def _find(names: Sequence[str], wanted: Sequence[str]) -> str | None:
     return next((lowered[w] for w in wanted if w in lowered), None)
 
 
-def _integral_steps(values: np.ndarray) -> bool:
+def _integral_steps(values: np.ndarray, present: np.ndarray) -> bool:
+    """Whether every step written is a whole number (what lies under a missing one is not)."""
     if values.dtype.kind in "iu":
-        return len(values) > 0
-    with np.errstate(invalid="ignore"):  # NaN and inf cast to garbage, masked just below
+        return bool(present.any())
+    written = present & np.isfinite(values)
+    with np.errstate(invalid="ignore"):  # NaN, inf and whatever is not written cast to garbage
         whole = values.astype(np.int64)
-    return bool(np.all((whole == values) | ~np.isfinite(values))) and bool(
-        np.isfinite(values).any()
-    )
+    return bool(written.any()) and bool(np.all((whole == values) | ~written))
 
 
 def _forward_fill(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,8 +149,9 @@ def from_columns(
     n_rows = int(offsets[-1])
 
     keep: np.ndarray | None = None
-    if step_col is not None and _integral_steps(_whole(columns[step_col])[0]):
-        steps, keep = _steps(*_whole(columns[step_col]))
+    step_column = _whole(columns[step_col]) if step_col is not None else None
+    if step_column is not None and _integral_steps(*step_column):
+        steps, keep = _steps(*step_column)
     else:
         step_col = None if step_col not in (None, epoch_col) else step_col
         steps = np.arange(n_rows, dtype=np.int64)
