@@ -56,7 +56,7 @@ def complete_records(data: bytes) -> bytes:
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     path = _plain_file(source)
     if path is not None:
-        try:  # the table is handed on as its only reference: freed column by column
+        try:
             return frame_from_table(_fast_table(path), step=options.step)
         except _Unsuited:
             pass
