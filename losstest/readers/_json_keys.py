@@ -96,6 +96,8 @@ def _scan(data, keybuf, key_start, kinds):  # pragma: no cover - compiled by `_c
                     kinds[key] |= NESTED
                 else:
                     kinds[key] |= NUMBER
+                    while v < n and data[v] != 44 and data[v] != 125 and data[v] != 10:
+                        v += 1  # a number holds no quote: on to the , } or line end
             i = v
             continue
         if c == 123 and position == 0:  # { opening a line's object
