@@ -153,20 +153,24 @@ def curve_values(frame: pd.DataFrame, metric: str) -> list[float]:
 
 
 def test_csv_matches_pandas_round_trip_parse(write):
+    """Sparse eval values, `nan` and `inf` written as values, and a column first filled at row
+    35,000 (past pyarrow's first block, whose types it infers)."""
     values = awkward_floats(40_000)
     rows = []
     for i, v in enumerate(values):
         val = repr(values[-1 - i]) if i % 50 == 0 else ""
         loss = "nan" if i == 100 else ("inf" if i == 200 else repr(v))
-        rows.append(f"{i},{loss},0.0003,{val}")
-    rows.append(f"{len(values)},,,{values[0]!r}")  # an eval-only row at the end
-    path = write("run.csv", "step,loss,lr,val_loss\n" + "\n".join(rows) + "\n")
+        late = repr(values[i // 2]) if i >= 35_000 else ""
+        rows.append(f"{i},{loss},0.0003,{val},{late}")
+    rows.append(f"{len(values)},,,{values[0]!r},")  # an eval-only row at the end
+    path = write("run.csv", "step,loss,lr,val_loss,late\n" + "\n".join(rows) + "\n")
     exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
     numbers = pd.read_csv(path, **exact)  # pandas 3 parses round-trip by default
     cells = pd.read_csv(path, dtype=str, keep_default_na=False)  # which cells are empty
     expected = {}
-    for name in ("loss", "lr", "val_loss"):
+    for name in ("loss", "lr", "val_loss", "late"):
         present = ~cells[name].isin(csv.NULLS).to_numpy()
         expected[name] = (numbers["step"].to_numpy()[present], numbers[name].to_numpy()[present])
     assert_same_curves(losstest.load(path), expected)
     assert np.isnan(expected["loss"][1][100]) and expected["loss"][1][200] == math.inf
+    assert len(expected["late"][0]) == len(values) - 35_000
