@@ -9,7 +9,6 @@ was missed. Files are generated under bench/out/ (git-ignored) on first use.
 from __future__ import annotations
 
 import argparse
-import json
 import struct
 import subprocess
 import sys
@@ -23,16 +22,6 @@ PY = sys.executable
 RESULTS: list[bool] = []
 
 
-def timed(command: list[str]) -> float:
-    """Wall time of a fresh process (the best of two, as these machines are noisy)."""
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def verdict(name: str, ok: bool, detail: str) -> None:
     RESULTS.append(ok)
     print(f"{'PASS' if ok else 'MISS'}  {name}: {detail}")
@@ -44,33 +33,39 @@ def curve(n: int, seed: int = 0) -> np.ndarray:
 
 
 def jsonl_file(n: int) -> Path:
+    """n train rows as Python's json writes them, an eval-only row every 100 steps, and a
+    metric first written at 90 % of the run (a reader that samples the head loses it)."""
     path = OUT / f"run_{n}.jsonl"
     if not path.exists():
-        loss = curve(n)
+        loss, late = curve(n).tolist(), int(n * 0.9)
         with path.open("w") as f:
-            for i in range(n):
-                f.write(
-                    json.dumps(
-                        {"step": i, "loss": loss[i], "lr": 3e-4, "grad_norm": 1.0 + i % 7 / 10}
+            for start in range(0, n, 1_000_000):
+                lines = []
+                for i in range(start, min(n, start + 1_000_000)):
+                    extra = f', "tokens_per_s": {loss[i] * 1000!r}' if i >= late else ""
+                    lines.append(
+                        f'{{"step": {i}, "loss": {loss[i]!r}, "lr": 0.0003, '
+                        f'"grad_norm": {1.0 + i % 7 / 10!r}{extra}}}\n'
                     )
-                    + "\n"
-                )
-                if i % 100 == 0:
-                    f.write(json.dumps({"step": i, "val_loss": loss[i] + 0.05}) + "\n")
+                    if i % 100 == 0:
+                        lines.append(f'{{"step": {i}, "val_loss": {loss[i] + 0.05!r}}}\n')
+                f.write("".join(lines))
     return path
 
 
 def csv_file(n: int) -> Path:
     path = OUT / f"run_{n}.csv"
     if not path.exists():
-        loss = curve(n)
-        val = np.where(np.arange(n) % 100 == 0, loss + 0.05, np.nan)
+        loss = curve(n).tolist()
         with path.open("w") as f:
             f.write("step,loss,lr,grad_norm,val_loss\n")
-            for i in range(n):
+            for start in range(0, n, 1_000_000):
                 f.write(
-                    f"{i},{loss[i]!r},0.0003,{1.0 + i % 7 / 10},"
-                    f"{'' if np.isnan(val[i]) else repr(val[i])}\n"
+                    "".join(
+                        f"{i},{loss[i]!r},0.0003,{1.0 + i % 7 / 10!r},"
+                        f"{repr(loss[i] + 0.05) if i % 100 == 0 else ''}\n"
+                        for i in range(start, min(n, start + 1_000_000))
+                    )
                 )
     return path
 
@@ -117,19 +112,92 @@ def event_file(n: int) -> Path:
     return folder
 
 
-def bench_tabular(kind: str, path: Path, reader: str) -> None:
-    startup = timed([PY, "-m", "losstest", "--version"])
-    module = reader.split("(")[0].rsplit(".", 1)[0]
-    reference = timed([PY, "-c", f"import {module}; {reader}"])
-    ours = timed([PY, "-m", "losstest", "analyze", str(path), "--format", "json"])
-    limit = 2 * reference + startup
+# Runs a command and prints its wall time, peak RSS and CPU time. A child's peak RSS counts
+# what its parent held when it started, so the command is started from this small process,
+# never from the bench itself.
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+took = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(code, took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+"""
+
+
+def run_measured(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, float]:
+    """Wall time, peak RSS (MB) and CPU seconds of a fresh process, the best of two by wall
+    time. CPU time says the same thing less noisily where other work shares the cores."""
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([PY, "-c", MEASURE, *command], capture_output=True, text=True)
+        code, took, peak, cpu = out.stdout.split()
+        if int(code) not in ok:
+            raise RuntimeError(f"{command} exited {code}")
+        runs.append((float(took), float(peak), float(cpu)))
+    return min(runs)
+
+
+def bench_scaling(kind: str, files: list[Path], reader: str, target: float) -> None:
+    """losstest analyze against one reader alone, each in a fresh process, at each size; the
+    largest size carries the target (a ratio of the two times) and peak RSS < 2 GB."""
+    print(f"----  {kind}: losstest analyze vs {reader.format(path='PATH')} alone")
+    print(
+        f"      {'rows':>10} {'MB':>6} {'reader s':>9} {'cpu s':>6} {'MB':>6} "
+        f"{'losstest s':>11} {'cpu s':>6} {'MB':>6}"
+    )
+    for path in files:
+        theirs, their_rss, their_cpu = run_measured([PY, "-c", reader.format(path=str(path))])
+        ours, our_rss, our_cpu = run_measured(
+            [PY, "-m", "losstest", "analyze", str(path), "-f", "json"], ok=(0, 1)
+        )
+        rows = int(path.stem.rsplit("_", 1)[1])
+        size = path.stat().st_size / 1e6
+        print(
+            f"      {rows:>10,} {size:>6.0f} {theirs:>9.2f} {their_cpu:>6.2f} {their_rss:>6.0f} "
+            f"{ours:>11.2f} {our_cpu:>6.2f} {our_rss:>6.0f}   ratio {ours / theirs:.2f} "
+            f"(cpu {our_cpu / their_cpu:.2f})"
+        )
     verdict(
-        f"analyze {path.name} ({path.stat().st_size / 1e6:.0f} MB {kind})",
-        ours <= limit,
-        f"losstest {ours:.2f} s; {reader.split('(')[0]} {reference:.2f} s (fresh process); "
-        f"losstest start-up {startup:.2f} s; ratio {ours / reference:.2f}x the reader, "
-        f"{(ours - startup) / reference:.2f}x without start-up; target <= 2x reader + start-up "
-        f"= {limit:.2f} s",
+        f"{kind} {rows:,} rows",
+        ours <= target * theirs and our_rss < 2000,
+        f"analyze {ours:.2f} s vs reader {theirs:.2f} s = {ours / theirs:.2f}x "
+        f"(target <= {target}x); peak RSS {our_rss:.0f} MB (target < 2000 MB)",
+    )
+
+
+def bench_jsonl_exact(path: Path) -> None:
+    """Every value losstest reads from the JSONL, late key and eval rows included, is the one
+    pyarrow reads."""
+    import pyarrow.compute as pc
+    import pyarrow.json as pajson
+
+    import losstest
+
+    frame = losstest.load(path)
+    table = pajson.read_json(path)
+    step = table.column("step").to_numpy()
+    same = True
+    for name in table.column_names[1:]:
+        present = pc.is_valid(table.column(name)).to_numpy(zero_copy_only=False)
+        rows = frame[frame["metric"] == name]
+        values = table.column(name).to_numpy(zero_copy_only=False)[present]
+        same &= np.array_equal(rows["step"].to_numpy(), step[present])
+        same &= rows["value"].to_numpy().view(np.int64).tolist() == values.view(np.int64).tolist()
+    metrics = list(frame["metric"].cat.categories)
+    verdict(f"JSONL {path.name} read exactly", same, f"every value of {metrics} as pyarrow's")
+
+
+def bench_startup() -> None:
+    small = Path(__file__).parents[1] / "sample_logs" / "healthy.jsonl"
+    pandas, _, pandas_cpu = run_measured([PY, "-c", "import pandas"])
+    ours, _, our_cpu = run_measured([PY, "-m", "losstest", "analyze", str(small)], ok=(0, 1))
+    version, _, _ = run_measured([PY, "-m", "losstest", "--version"])
+    verdict(
+        f"analyze {small.name} (start-up)",
+        ours <= 1.3 * pandas,
+        f"{ours:.2f} s vs python -c 'import pandas' {pandas:.2f} s = {ours / pandas:.2f}x "
+        f"(target <= 1.3x; cpu {our_cpu:.2f} s vs {pandas_cpu:.2f} s); --version {version:.2f} s",
     )
 
 
@@ -243,9 +311,14 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     rows = 100_000 if args.quick else 1_000_000
-    jsonl, csv = jsonl_file(rows), csv_file(rows)
-    bench_tabular("JSONL", jsonl, f"pyarrow.json.read_json('{jsonl}')")
-    bench_tabular("CSV", csv, f"pyarrow.csv.read_csv('{csv}')")
+    sizes = [rows, 3 * rows, 10 * rows]
+    bench_startup()
+    jsonl = [jsonl_file(n) for n in sizes]
+    bench_scaling("JSONL", jsonl, "import pyarrow.json as j; j.read_json({path!r})", 1.0)
+    bench_scaling(
+        "CSV", [csv_file(n) for n in sizes], "import pandas; pandas.read_csv({path!r})", 1.2
+    )
+    bench_jsonl_exact(jsonl[0])
     if not args.quick:
         bench_tensorboard(event_file(rows))
     bench_analysis(1_000_000 if args.quick else 10_000_000)

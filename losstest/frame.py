@@ -15,7 +15,7 @@ Missing values (an eval-only row has no `loss`) are simply absent rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -86,9 +86,14 @@ def _find(names: Sequence[str], wanted: Sequence[str]) -> str | None:
     return next((lowered[w] for w in wanted if w in lowered), None)
 
 
-def _integral_steps(values: np.ndarray) -> bool:
-    finite = values[np.isfinite(values)]
-    return len(finite) > 0 and bool(np.all(finite == np.round(finite)))
+def _integral_steps(values: np.ndarray, present: np.ndarray) -> bool:
+    """Whether every step written is a whole number (what lies under a missing one is not)."""
+    if values.dtype.kind in "iu":
+        return bool(present.any())
+    written = present & np.isfinite(values)
+    with np.errstate(invalid="ignore"):  # NaN, inf and whatever is not written cast to garbage
+        whole = values.astype(np.int64)
+    return bool(written.any()) and bool(np.all((whole == values) | ~written))
 
 
 def _forward_fill(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,54 +103,104 @@ def _forward_fill(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, 
     return values[np.maximum(index, 0)], index >= 0
 
 
+def _steps(raw: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The step of every row and which rows have one (None: all of them)."""
+    finite = present if raw.dtype.kind in "iu" else present & np.isfinite(raw)
+    if finite.all():
+        return raw.astype(np.int64, copy=False), None
+    whole = np.where(finite, raw, 0).astype(np.int64, copy=False)
+    return _forward_fill(whole, finite)
+
+
+Column = tuple[np.ndarray, np.ndarray | None]  # (values, present mask; None: every row)
+
+
+def _pieces(column: Column | Sequence[Column]) -> Sequence[Column]:
+    return [column] if isinstance(column, tuple) else column  # type: ignore[list-item]
+
+
+def _whole(column: Column | Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
+    pieces = _pieces(column)
+    values = pieces[0][0] if len(pieces) == 1 else np.concatenate([v for v, _ in pieces])
+    masks = [np.ones(len(v), dtype=bool) if p is None else p for v, p in pieces]
+    return values, masks[0] if len(masks) == 1 else np.concatenate(masks)
+
+
 def from_columns(
-    columns: dict[str, tuple[np.ndarray, np.ndarray]],
+    columns: Mapping[str, Column | Sequence[Column]],
     *,
     step_name: str | None = None,
     run: str = "",
 ) -> pd.DataFrame:
     """Melt a wide table into the canonical frame.
 
-    `columns` maps a column name to (float values, present mask) in row order; only numeric
-    columns belong here. The step column is found by name unless `step_name` is given; with
-    none, the row number is the step.
+    `columns` maps a column name to (values, present mask) in row order, or to a list of such
+    pieces (an Arrow table's chunks, lined up across columns: read without a copy of the
+    table); only numeric columns belong here. The step column is found by name unless
+    `step_name` is given; with none, the row number is the step. Each output column is
+    written once, in place: 10M rows melt without a second copy of the long frame.
     """
     names = list(columns)
     step_col = step_name or _find(names, STEP_NAMES)
     epoch_col = _find([n for n in names if n != step_col], EPOCH_NAMES)
     time_col = _find([n for n in names if n != step_col], TIME_NAMES)
-    n_rows = len(next(iter(columns.values()))[0]) if columns else 0
+    lengths = [len(v) for v, _ in _pieces(columns[names[0]])] if names else []
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+    n_rows = int(offsets[-1])
 
-    keep = np.ones(n_rows, dtype=bool)
-    if step_col is not None and _integral_steps(columns[step_col][0]):
-        raw, present = columns[step_col]
-        present = present & np.isfinite(raw)
-        raw = np.where(present, raw, 0)
-        steps, keep = _forward_fill(raw.astype(np.int64, copy=False), present)
+    keep: np.ndarray | None = None
+    step_column = _whole(columns[step_col]) if step_col is not None else None
+    if step_column is not None and _integral_steps(*step_column):
+        steps, keep = _steps(*step_column)
     else:
         step_col = None if step_col not in (None, epoch_col) else step_col
         steps = np.arange(n_rows, dtype=np.int64)
 
-    def side(col: str | None) -> np.ndarray | None:
-        if col is None:
-            return None
-        values, present = columns[col]
-        return np.where(present, values, np.nan)
-
-    epoch, wall_time = side(epoch_col), side(time_col)
     metrics = [n for n in names if n not in (step_col, epoch_col, time_col)]
     if not metrics:
         return empty()
-    masks = [columns[m][1] & keep for m in metrics]
-    counts = np.array([int(m.sum()) for m in masks])
-    pick = np.concatenate([np.flatnonzero(m) for m in masks])
-    values = np.concatenate([columns[m][0][mask] for m, mask in zip(metrics, masks, strict=True)])
-    codes = np.repeat(np.arange(len(metrics), dtype=np.int32), counts)
+
+    def rows(name: str) -> Iterator[tuple[slice, np.ndarray, np.ndarray | None]]:
+        """Per piece: its rows, its values, the rows holding a value (None: all)."""
+        for (values, present), start, end in zip(
+            _pieces(columns[name]), offsets[:-1], offsets[1:], strict=True
+        ):
+            picked = present if keep is None else keep[start:end] if present is None else (
+                present & keep[start:end]
+            )  # fmt: skip
+            yield slice(start, end), values, None if picked is None or picked.all() else picked
+
+    def count(part: slice, picked: np.ndarray | None) -> int:
+        return part.stop - part.start if picked is None else int(np.count_nonzero(picked))
+
+    counts = [sum(count(part, picked) for part, _, picked in rows(m)) for m in metrics]
+    total = sum(counts)
+    out_step = np.empty(total, dtype=np.int64)
+    out_value = np.empty(total, dtype=np.float64)
+    sides = {}
+    for col in (epoch_col, time_col):
+        if col is not None:
+            values, present = _whole(columns[col])
+            sides[col] = (np.where(present, values, np.nan), np.empty(total))
+    at = 0
+    for name in metrics:
+        for part, values, picked in rows(name):
+            into = slice(at, at + count(part, picked))
+            pairs = [(steps[part], out_step), (values, out_value)]
+            pairs += [(whole[part], target) for whole, target in sides.values()]
+            for source, target in pairs:
+                if picked is None:
+                    target[into] = source
+                else:
+                    np.compress(picked, source, out=target[into])  # no temporary copy
+            at = into.stop
+    code_type = np.int8 if len(metrics) < 128 else np.int32
+    codes = np.repeat(np.arange(len(metrics), dtype=code_type), counts)
     return long_frame(
-        pd.Categorical.from_codes(codes, categories=metrics, validate=False), steps[pick], values,
+        pd.Categorical.from_codes(codes, categories=metrics, validate=False), out_step, out_value,
         run=run,
-        wall_time=None if wall_time is None else wall_time[pick],
-        epoch=None if epoch is None else epoch[pick],
+        wall_time=sides[time_col][1] if time_col is not None else None,
+        epoch=sides[epoch_col][1] if epoch_col is not None else None,
     )  # fmt: skip
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 import losstest
 from losstest.errors import InputError
+from losstest.readers._table import frame_from_table
 
 from .conftest import CORPUS
 
@@ -114,3 +116,15 @@ def test_quoted_wandb_style_csv_without_trailing_newline():
     frame = losstest.load(CORPUS / "trackio/logs.csv")
     steps = np.sort(frame["step"].unique())
     assert steps[0] == 4 and steps[-1] == 42509
+
+
+def test_what_lies_under_a_missing_arrow_value_is_never_read():
+    """The melt reads Arrow buffers in place; under a null they may hold anything."""
+    garbage_steps = pa.py_buffer(np.array([1.0, 0.5, 3.0]).tobytes())
+    garbage_loss = pa.py_buffer(np.array([2.0, 9.0, 1.0]).tobytes())
+    valid = pa.py_buffer(np.packbits([1, 0, 1], bitorder="little").tobytes())
+    step = pa.Array.from_buffers(pa.float64(), 3, [valid, garbage_steps], null_count=1)
+    loss = pa.Array.from_buffers(pa.float64(), 3, [valid, garbage_loss], null_count=1)
+    frame = frame_from_table(pa.table({"step": step, "loss": loss, "lr": [0.1, 0.1, 0.1]}))
+    assert curve(frame, "loss") == ([1, 3], [2.0, 1.0])
+    assert curve(frame, "lr") == ([1, 1, 3], [0.1, 0.1, 0.1])

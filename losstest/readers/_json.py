@@ -25,3 +25,13 @@ def number(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     return None
+
+
+def number_or_text(value: Any) -> float | None:
+    """A metric value, also one written as text ("3.5", "nan"), as JSON Lines loggers do."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return number(value)

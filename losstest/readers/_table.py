@@ -1,19 +1,24 @@
-"""Arrow tables (from the JSONL and CSV readers) into the canonical frame."""
+"""Tables into the canonical frame: Arrow tables (the JSONL and CSV readers) and lists of
+records (one dict per logged row: JSON documents, text logs, files read record by record)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..frame import clean_name, from_columns
+from ..frame import Column, clean_name, from_columns
+from ._json import number
 
 
 def _numeric(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        return column
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return column  # true/false are flags, not metric values, as for every reader
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         try:  # quoted numbers: "3.5"
             return pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
@@ -29,17 +34,57 @@ def flatten(table: pa.Table) -> pa.Table:
     return table
 
 
+def _pieces(column: pa.ChunkedArray) -> list[Column]:
+    """The chunks as NumPy without a copy: the values buffer as it is (what lies under a
+    null is masked out by `present`), `present` None for a chunk without nulls."""
+    pieces: list[Column] = []
+    for chunk in column.chunks:
+        if chunk.null_count == 0:
+            pieces.append((chunk.to_numpy().astype(np.float64, copy=False), None))
+            continue
+        dtype = np.dtype(chunk.type.to_pandas_dtype())
+        buffer = chunk.buffers()[1]
+        values = np.frombuffer(buffer, dtype, count=chunk.offset + len(chunk))[chunk.offset :]
+        present = pc.is_valid(chunk).to_numpy(zero_copy_only=False)
+        pieces.append((values.astype(np.float64, copy=False), present))
+    return pieces
+
+
 def frame_from_table(table: pa.Table, *, run: str = "", step: str | None = None) -> pd.DataFrame:
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        numeric = _numeric(column)
+    """The canonical frame of a wide table, read from its chunks in place."""
+    table = table.combine_chunks() if len({c.num_chunks for c in table.columns}) > 1 else table
+    columns: dict[str, list[Column]] = {}
+    for name in table.column_names:
+        numeric = _numeric(table.column(name))
         key = clean_name(name)
         if numeric is None or numeric.null_count == len(numeric) or key in columns:
             continue
-        present = pc.is_valid(numeric).to_numpy(zero_copy_only=False)
-        values = pc.cast(numeric, pa.float64()).to_numpy(zero_copy_only=False)
-        columns[key] = (values, present)
+        columns[key] = _pieces(numeric)
     if step is not None and step not in columns:
         known = ", ".join(columns)
         raise ValueError(f"no numeric column {step!r} for --step (columns: {known})")
     return from_columns(columns, run=run, step_name=step)
+
+
+def numeric_column(values: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(values, present) of a column whose missing cells are None."""
+    present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    array = np.fromiter(
+        (np.nan if v is None else v for v in values), dtype=np.float64, count=len(values)
+    )
+    return array, present
+
+
+def columns_of(
+    records: Sequence[Mapping[str, Any]], to_number: Callable[[Any], float | None] = number
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The numeric columns of records, for `from_columns`: keys in the order first written,
+    a value `to_number` makes None (or a key a record lacks) absent; keys that never hold a
+    number are left out."""
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key in dict.fromkeys(k for record in records for k in record):
+        name = clean_name(key)
+        column = numeric_column([to_number(record.get(key)) for record in records])
+        if name not in columns and column[1].any():
+            columns[name] = column
+    return columns

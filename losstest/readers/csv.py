@@ -12,7 +12,7 @@ import pyarrow.csv as pacsv
 from ..errors import InputError
 from ._table import frame_from_table
 from .options import DEFAULT, ReadOptions
-from .source import Source
+from .source import GZIP_MAGIC, Source
 
 NAME = "csv"
 DELIMITERS = (",", "\t", ";", "|")
@@ -56,20 +56,34 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     return frame_from_table(read_table(source), run="", step=options.step)
 
 
+def _whole_file(source: Source) -> str | None:
+    """The path of an uncompressed file ending in a line break: pyarrow reads it itself, in
+    blocks on all cores, and its bytes never sit in memory whole."""
+    path = source.path
+    if source._data is not None or path is None or not path.is_file():
+        return None  # content handed in (what watch read) is what counts
+    with open(path, "rb") as f:
+        if f.read(2) == GZIP_MAGIC:
+            return None
+        f.seek(-1, 2)
+        return str(path) if f.read(1) in (b"\n", b"\r") else None
+
+
 def read_table(source: Source) -> pa.Table:
     """The file as an Arrow table: numbers typed, missing cells null, `nan`/`inf` values."""
-    data = source.data()
-    delimiter = delimiter_of(data[:65536])
+    delimiter = delimiter_of(source.head())
     if delimiter is None:
         raise InputError(source.name, "no header row with two or more columns")
-    data = complete_records(data, delimiter)
     parse = pacsv.ParseOptions(delimiter=delimiter)
     convert = pacsv.ConvertOptions(null_values=NULLS, strings_can_be_null=True)
+    path = _whole_file(source)
     try:
-        table = pacsv.read_csv(pa.BufferReader(data), parse_options=parse, convert_options=convert)
+        if path is not None:
+            return pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+        data = complete_records(source.data(), delimiter)
+        return pacsv.read_csv(pa.BufferReader(data), parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid:
-        table = _read_as_text(source, data, delimiter)
-    return table
+        return _read_as_text(source, complete_records(source.data(), delimiter), delimiter)
 
 
 def _read_as_text(source: Source, data: bytes, delimiter: str) -> pa.Table:

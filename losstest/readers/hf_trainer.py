@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import clean_name, from_columns
-from ._json import document, head_has, number
+from ..frame import from_columns
+from ._json import document, head_has
+from ._table import columns_of
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -34,14 +35,7 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     if not isinstance(history, list):
         raise InputError(source.name, "trainer_state.json without a log_history list")
     rows = [r for r in history if isinstance(r, dict) and not SUMMARY_KEYS & r.keys()]
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    columns = {}
-    for key in keys:
-        values = [number(r.get(key)) for r in rows]
-        present = np.array([v is not None for v in values], dtype=bool)
-        if present.any():
-            array = np.array([np.nan if v is None else v for v in values], dtype=float)
-            columns[clean_name(key)] = (array, present)
+    columns = columns_of(rows)
     grad = columns.get("grad_norm")
     if grad is not None:
         count = int((~np.isfinite(grad[0][grad[1]])).sum())

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..frame import clean_name, from_columns
 from ._json import document, number
+from ._table import numeric_column
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -36,9 +37,5 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     columns = {"epoch": (np.arange(length, dtype=float), np.ones(length, dtype=bool))}
     for key, values in series.items():
         numbers = [number(x) for x in values] + [None] * (length - len(values))
-        present = np.array([x is not None for x in numbers])
-        columns[clean_name(key)] = (
-            np.array([np.nan if x is None else x for x in numbers]),
-            present,
-        )
+        columns[clean_name(key)] = numeric_column(numbers)
     return from_columns(columns, step_name="epoch")

@@ -11,11 +11,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..frame import from_columns
+from ._table import columns_of
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -163,11 +163,5 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
         raise InputError(source.name, "no line matches a known training-log pattern")
     if options.pattern and "step" not in dialect.pattern.groupindex:
         raise InputError(source.name, "--pattern needs a named group `step`")
-    records = list(_records(dialect, text))
-    keys = list(dict.fromkeys(k for r in records for k in r))
-    columns = {}
-    for key in keys:
-        values = np.array([r.get(key, np.nan) for r in records], dtype=float)
-        present = np.array([key in r for r in records])
-        columns[key] = (values, present)
+    columns = columns_of(list(_records(dialect, text)))
     return from_columns(columns, step_name="step" if "step" in columns else None)
