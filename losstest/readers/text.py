@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..frame import from_columns
+from ._records import columns_of
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -271,11 +271,5 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
         raise InputError(source.name, "--pattern needs a named group `step`")
     if dialect.note:
         source.warnings.append(f"{source.name}: {dialect.note}")
-    records = list(_records(dialect, text))
-    keys = list(dict.fromkeys(k for r in records for k in r))
-    columns = {}
-    for key in keys:
-        values = np.array([r.get(key, np.nan) for r in records], dtype=float)
-        present = np.array([key in r for r in records])
-        columns[key] = (values, present)
+    columns = columns_of(list(_records(dialect, text)))
     return from_columns(columns, step_name="step" if "step" in columns else None)
