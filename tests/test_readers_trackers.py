@@ -152,3 +152,28 @@ def test_walk_sniffs_text_logs_whatever_their_suffix_and_rejects_the_rest_cheapl
     frame = losstest.load(tmp_path)
     assert set(frame["run"].cat.categories) == {"notes", "slurm-4242"}
     assert len(metric(frame, "val_loss")[0]) == 24
+
+
+@pytest.mark.parametrize(
+    "folder, format_name, train, val",
+    [
+        ("comet_offline", "comet", "loss", "val_loss"),
+        (".neptune", "neptune", "train/loss", "val/loss"),
+        ("clearml_offline", "clearml", "loss/train", "loss/val"),
+    ],
+)
+def test_offline_runs_of_comet_neptune_clearml(folder, format_name, train, val):
+    frame, name, _ = read_one(TRACKERS / folder)
+    assert name == format_name
+    steps, loss = metric(frame, train)
+    assert list(steps) == list(range(30)) and loss[[0, -1]] == pytest.approx([2.4, LOSS_AT_29])
+    assert list(metric(frame, val)[0]) == [4, 9, 14, 19, 24, 29]
+    assert frame["wall_time"].between(1.7e9, 2.1e9).all()
+    (run,) = losstest.analyze(TRACKERS / folder).runs
+    assert (run.metric, run.val_metric) == (train, val)
+
+
+def test_every_tracker_folder_is_one_run():
+    assert sorted(readers.sniff(s) for s in found(TRACKERS)) == sorted(
+        ["clearml", "comet", "dvclive", "neptune", "ray-tune", "sacred", "wandb"]
+    )

@@ -17,6 +17,8 @@ import pandas as pd
 
 from ..errors import ConfigError, InputError
 from . import (
+    clearml,
+    comet,
     csv,
     dvclive,
     hf_trainer,
@@ -24,13 +26,14 @@ from . import (
     keras_history,
     megatron,
     mlflow,
+    neptune,
     ray_tune,
     sacred,
     tensorboard,
     text,
     wandb_csv,
     wandb_offline,
-)  # fmt: skip
+)
 from .options import DEFAULT, ReadOptions
 from .source import LFS_POINTER, LFS_PROBLEM, Source, run_name
 
@@ -39,13 +42,16 @@ READERS = {
     for module in (
         tensorboard,
         wandb_offline,
+        comet,
         mlflow,
         dvclive,
+        neptune,
         hf_trainer,
         megatron,
         sacred,
         keras_history,
         ray_tune,
+        clearml,
         jsonl,
         text,
         wandb_csv,
@@ -53,12 +59,12 @@ READERS = {
     )
 }
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
-LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "wandb"}
+LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "wandb", "zip"}
 # Files that may hold a text log whatever their name says (`.md`, `.err`, no suffix): only
 # their head is sniffed, and only for a text log (a README's table is no CSV).
 TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
 # Folders that are one run each, read by their reader; nothing below them is walked.
-FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline)
+FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
 
 __all__ = ["READERS", "ReadOptions", "Source", "discover", "read", "sniff", "directory_sources"]
 

@@ -1,6 +1,6 @@
 """Log one small made-up training curve through the real trackers' own local writers.
 
-    python make.py dvclive|sacred|ray|wandb     (in a scratch venv with that tool installed)
+    python make.py dvclive|sacred|ray|wandb|comet|neptune|clearml   (in a venv with the tool)
 
 Each writes under this folder; SOURCES.md lists the versions used.
 """
@@ -75,6 +75,49 @@ def wandb() -> None:
         if step % 5 == 4:
             run.log({"val/loss": val_loss_at(step)}, step=step)
     run.finish()
+
+
+def comet() -> None:
+    import comet_ml
+
+    experiment = comet_ml.OfflineExperiment(
+        project_name="tiny", offline_directory=str(HERE / "comet_offline"),
+        auto_output_logging=False, log_env_details=False, log_git_metadata=False,
+        log_env_gpu=False, log_env_host=False, log_env_cpu=False, display_summary_level=0,
+    )  # fmt: skip
+    for step in range(STEPS):
+        experiment.log_metric("loss", loss_at(step), step=step)
+        if step % 5 == 4:
+            experiment.log_metric("val_loss", val_loss_at(step), step=step)
+    experiment.end()
+
+
+def neptune() -> None:
+    import neptune as nt
+
+    os.chdir(HERE)
+    run = nt.init_run(project="tiny/tiny", mode="offline", capture_hardware_metrics=False,
+                      capture_stdout=False, capture_stderr=False, git_ref=False)  # fmt: skip
+    for step in range(STEPS):
+        run["train/loss"].append(loss_at(step), step=step)
+        if step % 5 == 4:
+            run["val/loss"].append(val_loss_at(step), step=step)
+    run.stop()
+
+
+def clearml() -> None:
+    from clearml import Task
+
+    os.environ["CLEARML_CACHE_DIR"] = str(HERE / "clearml_offline")
+    Task.set_offline(offline_mode=True)
+    task = Task.init(project_name="tiny", task_name="tiny", auto_connect_frameworks=False,
+                     auto_resource_monitoring=False, auto_connect_streams=False)  # fmt: skip
+    logger = task.get_logger()
+    for step in range(STEPS):
+        logger.report_scalar("loss", "train", loss_at(step), iteration=step)
+        if step % 5 == 4:
+            logger.report_scalar("loss", "val", val_loss_at(step), iteration=step)
+    task.close()
 
 
 if __name__ == "__main__":
