@@ -241,12 +241,15 @@ def _records(dialect: Dialect, text: str) -> Iterator[Record]:
             yield record
 
 
-def best_dialect(text: str, pattern: str | None = None) -> Dialect | None:
+def best_dialect(text: str, pattern: str | None = None) -> tuple[Dialect, list[Record]] | None:
+    """The dialect that reads the most records from the text (the first among equals), and
+    those records."""
     if pattern:
-        return Dialect("pattern", re.compile(pattern, re.M), _named)
-    counts = [(sum(1 for _ in _records(d, text)), -i, d) for i, d in enumerate(DIALECTS)]
-    count, _, dialect = max(counts, key=lambda c: c[:2])
-    return dialect if count >= 2 else None
+        dialect = Dialect("pattern", re.compile(pattern, re.M), _named)
+        return dialect, list(_records(dialect, text))
+    read = [(list(_records(d, text)), -i, d) for i, d in enumerate(DIALECTS)]
+    records, _, dialect = max(read, key=lambda r: (len(r[0]), r[1]))
+    return (dialect, records) if len(records) >= 2 else None
 
 
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
@@ -262,14 +265,15 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     if not text.endswith(("\n", "\r")):
         text = text[: text.rfind("\n") + 1]  # the last line may still be being written
     try:
-        dialect = best_dialect(text, options.pattern)
+        best = best_dialect(text, options.pattern)
     except re.error as e:
         raise InputError(source.name, f"--pattern is not a valid regular expression ({e})") from e
-    if dialect is None:
+    if best is None:
         raise InputError(source.name, "no line matches a known training-log pattern")
+    dialect, records = best
     if options.pattern and "step" not in dialect.pattern.groupindex:
         raise InputError(source.name, "--pattern needs a named group `step`")
     if dialect.note:
         source.warnings.append(f"{source.name}: {dialect.note}")
-    columns = columns_of(list(_records(dialect, text)))
+    columns = columns_of(records)
     return from_columns(columns, step_name="step" if "step" in columns else None)
