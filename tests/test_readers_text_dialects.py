@@ -93,6 +93,11 @@ def test_deepspeed_pipeline_engine_and_torchtune_stdout():
         ("step: 3 | loss: nan | grad_norm: inf", {"step": 3, "loss": np.nan, "grad_norm": np.inf}),
         ("[step 3] train/loss: -1.5 (acc: 0.9)", {"step": 3, "train/loss": -1.5, "acc": 0.9}),
         ("step 3 time 12ms loss 2", {"step": 3, "loss": 2}),  # a value with a unit is no value
+        # keys with spaces between pipes: two `Loss` keys stay two metrics
+        (
+            "Epoch 1 | Step 3 | Train Loss: 2.5 | Val Loss: 2.7",
+            {"Train Loss": 2.5, "Val Loss": 2.7},
+        ),
     ],
 )
 def test_key_value_pairs_in_any_common_separator(write, line, expected):

@@ -88,12 +88,20 @@ def _named(match: re.Match) -> Record:
     return {k: float(v) for k, v in match.groupdict().items() if v is not None}
 
 
-def _generic(match: re.Match) -> Record | None:
-    pairs = _pairs(match[0])
+def _stepped(pairs: Record) -> Record | None:
+    """A record of a line's pairs if one is a step and one a loss, else None."""
     step = next((k for k in pairs for s in STEP_KEYS if k.lower() == s), None)
     if step is None or not any("loss" in k.lower() for k in pairs):
         return None
     return {"step" if k == step else k: v for k, v in pairs.items()}
+
+
+def _generic(match: re.Match) -> Record | None:
+    return _stepped(_pairs(match[0]))
+
+
+def _pipe_fields(match: re.Match) -> Record | None:
+    return _stepped(_fields(match[0]))
 
 
 def _hf_dict(match: re.Match) -> Record:
@@ -225,6 +233,8 @@ DIALECTS = (
         ),
         _megatron,
     ),
+    # `|`-separated fields whose keys may hold spaces: `Step 100 | Train Loss: 2.5 | Val Loss: 2.7`
+    Dialect("pipe-fields", re.compile(r"^[^\n|]*\|[^\n|]*\|[^\n]*$", re.M), _pipe_fields),
     # anything with a step and a loss as `key: value`, `key=value` or `key value` pairs
     Dialect(
         "key-value",
