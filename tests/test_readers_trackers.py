@@ -141,6 +141,8 @@ def test_walk_sniffs_text_logs_whatever_their_suffix_and_rejects_the_rest_cheapl
     (tmp_path / "notes.md").write_text("# run 3\n\n```\n" + keras + "```\n")
     (tmp_path / "slurm-4242").write_text(keras)  # a scheduler's stdout, no suffix
     (tmp_path / "README.md").write_text("| step | loss |\n|---|---|\n| 1 | 2.0 |\n| 2 | 1.5 |\n")
+    quoting = "Train it.\n\n```\n" + "".join(f"step {i} loss 2.{i}\n" for i in range(4)) + "```\n"
+    (tmp_path / "GUIDE.md").write_text(quoting + "Prose about the model.\n" * 40)
     (tmp_path / "LICENSE").write_text("Permission is hereby granted, free of charge, to any\n" * 9)
     rng = np.random.default_rng(0)
     (tmp_path / "weights").write_bytes(rng.bytes(64 << 20))  # 64 MiB, no suffix

@@ -61,7 +61,8 @@ READERS = {
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
 LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "wandb", "zip"}
 # Files that may hold a text log whatever their name says (`.md`, `.err`, no suffix): only
-# their head is sniffed, and only for a text log (a README's table is no CSV).
+# their head is sniffed, and only for a text log that makes most of it (a README's table is no
+# CSV, and a README quoting log lines no log).
 TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
 # Folders that are one run each, read by their reader; nothing below them is walked.
 FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
@@ -157,7 +158,7 @@ def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source
                 continue
             if source.suffix in LOG_SUFFIXES and sniff(source, options) is not None:
                 found.append(source)
-            elif source.suffix in TEXT_SUFFIXES and text.sniff(source, options):
+            elif source.suffix in TEXT_SUFFIXES and text.mostly_log(source, options):
                 found.append(replace(source, format_hint=text.NAME))
     return found
 

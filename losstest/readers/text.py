@@ -50,17 +50,12 @@ def _fields(text: str) -> Record:
     spaces (`lm loss: 7.1E+00`) and a value may be `N/ M` (`iteration 100/ 5000`)."""
     record = {}
     for field in text.split("|"):
-        separator = ":" if ":" in field else "=" if "=" in field else None
-        key, _, value = field.strip().rpartition(separator) if separator else _last_word(field)
+        field = field.strip()
+        key, _, value = field.rpartition(":" if ":" in field else "=" if "=" in field else " ")
         number = _number(value.split("/")[0])
         if key.strip() and number is not None:
             record[key.strip()] = number
     return record
-
-
-def _last_word(field: str) -> tuple[str, str, str]:
-    key, _, value = field.strip().rpartition(" ")
-    return key, " ", value
 
 
 def as_printed(text: str) -> str:
@@ -115,11 +110,19 @@ def _word_lm(match: re.Match) -> Record:
     return {"step": (epoch - 1) * total + batch, "loss": float(match["loss"]), "epoch": epoch}
 
 
+def _json_object(text: str) -> dict:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {}  # a line garbled in writing: no record
+    return parsed if isinstance(parsed, dict) else {}
+
+
 def _fairseq(match: re.Match) -> Record:
     """One fairseq line: progress (`train_inner`: bare names), an epoch's training summary
     (`train/`) or a validation (`<subset>/`), stepped by `num_updates`."""
     if match["json"]:
-        tag, stats = match["tag"], json.loads(match["json"])
+        tag, stats = match["tag"], _json_object(match["json"])
         values = {k.removeprefix(f"{tag}_"): _number(str(v)) for k, v in stats.items()}
         values = {k: v for k, v in values.items() if v is not None and k != "update"}
         split = "" if tag == "train_inner" else f"{tag}/"
@@ -262,12 +265,25 @@ def best_dialect(text: str, pattern: str | None = None) -> tuple[Dialect, list[R
     return (dialect, records) if len(records) >= 2 else None
 
 
-def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
+def _head_text(source: Source) -> str | None:
     head = source.head()
     if b"\x00" in head[:4096]:
-        return False
-    text = as_printed(head.decode("utf-8", "replace").replace("\r\n", "\n"))
-    return best_dialect(text, options.pattern) is not None
+        return None
+    return as_printed(head.decode("utf-8", "replace").replace("\r\n", "\n"))
+
+
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
+    text = _head_text(source)
+    return text is not None and best_dialect(text, options.pattern) is not None
+
+
+def mostly_log(source: Source, options: ReadOptions = DEFAULT) -> bool:
+    """Whether a file of no log suffix (`.md`, none) is a log: at least 5 records, and records
+    in at least a fifth of its head's lines (a README quoting a few log lines is no log)."""
+    text = _head_text(source)
+    best = best_dialect(text, options.pattern) if text is not None else None
+    lines = sum(1 for line in text.splitlines() if line.strip()) if text else 0
+    return best is not None and len(best[1]) >= 5 and len(best[1]) >= 0.2 * lines
 
 
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
