@@ -117,3 +117,33 @@ def test_key_value_pattern_takes_linear_time_on_a_long_token():
     pairs = [(m["key"], m["value"]) for m in PAIR.finditer(blob)]
     assert time.perf_counter() - start < 2.0
     assert pairs == [("step", "1"), ("loss", "2.0"), ("step", "2"), ("loss", "1.5")]
+
+
+def test_pytorch_examples_mnist_steps_by_samples_and_keeps_the_test_set(write):
+    """pytorch/examples mnist/main.py prints exactly these two lines."""
+    lines = []
+    for epoch in (1, 2):
+        for seen in (0, 640, 1280):
+            percent = 100 * seen // 60000
+            lines.append(
+                f"Train Epoch: {epoch} [{seen}/60000 ({percent}%)]\tLoss: {2.3 / epoch:.6f}"
+            )
+        lines.append(f"\nTest set: Average loss: {0.05 / epoch:.4f}, Accuracy: 9839/10000 (98%)\n")
+    frame, _, _ = read(write("mnist", "\n".join(lines) + "\n"))
+    steps, loss = metric(frame, "loss")
+    assert list(steps) == [0, 640, 1280, 60000, 60640, 61280] and loss[0] == pytest.approx(2.3)
+    test_steps, test_loss = metric(frame, "test_loss")
+    assert list(test_steps) == [1280, 61280] and test_loss == pytest.approx([0.05, 0.025])
+    assert metric(frame, "test_accuracy")[1][0] == pytest.approx(0.9839)
+
+
+def test_pytorch_tutorial_epoch_and_step_in_brackets(write):
+    text = "".join(
+        f"Epoch [{e}/5], Step [{s}/600], Loss: {1 / (e * s):.4f}\n"
+        for e in (1, 2)
+        for s in (100, 200)
+    )
+    frame, _, _ = read(write("train.out", text))
+    steps, loss = metric(frame, "Loss")
+    assert list(steps) == [100, 200, 700, 800] and loss[0] == pytest.approx(0.01)
+    assert frame["epoch"].tolist() == [1, 1, 2, 2]

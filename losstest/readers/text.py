@@ -110,6 +110,22 @@ def _word_lm(match: re.Match) -> Record:
     return {"step": (epoch - 1) * total + batch, "loss": float(match["loss"]), "epoch": epoch}
 
 
+def _epoch_batches(match: re.Match) -> Record:
+    """`Epoch [2/5], Step [100/600], Loss: 0.23`: the step counts batches over all epochs."""
+    epoch, batch, total = int(match["epoch"]), int(match["batch"]), int(match["total"])
+    return {"step": (epoch - 1) * total + batch, "epoch": epoch, **_pairs(match["rest"])}
+
+
+def _mnist(match: re.Match) -> Record:
+    """pytorch/examples MNIST: the step counts samples seen; the test set's loss and accuracy
+    go to the step before them."""
+    if match["test_loss"] is not None:
+        correct, total = int(match["correct"]), int(match["count"])
+        return {"test_loss": float(match["test_loss"]), "test_accuracy": correct / total}
+    epoch, seen, total = int(match["epoch"]), int(match["seen"]), int(match["total"])
+    return {"step": (epoch - 1) * total + seen, "epoch": epoch, "loss": float(match["loss"])}
+
+
 def _json_object(text: str) -> dict:
     try:
         parsed = json.loads(text)
@@ -235,6 +251,28 @@ DIALECTS = (
             re.M,
         ),
         _megatron,
+    ),
+    # PyTorch tutorials: `Epoch [1/5], Step [100/600], Loss: 0.2345` (also `Iter`, `Batch`)
+    Dialect(
+        "epoch-step-brackets",
+        re.compile(
+            r"\bEpoch \[(?P<epoch>\d+)/\d+\],?\s*(?:Step|Iter|Iteration|Batch) "
+            r"\[\s*(?P<batch>\d+)/(?P<total>\d+)\],?(?P<rest>[^\n]*)",
+            re.I,
+        ),
+        _epoch_batches,
+    ),
+    # pytorch/examples MNIST: `Train Epoch: 1 [640/60000 (1%)]\tLoss: 1.359` and
+    # `Test set: Average loss: 0.0498, Accuracy: 9839/10000 (98%)`
+    Dialect(
+        "pytorch-mnist",
+        re.compile(
+            rf"Train Epoch: (?P<epoch>\d+) \[(?P<seen>\d+)/(?P<total>\d+) [^\]\n]*\]\s*"
+            rf"Loss: (?P<loss>{NUM})"
+            rf"|Test set: Average loss: (?P<test_loss>{NUM}), "
+            rf"Accuracy: (?P<correct>\d+)/(?P<count>\d+)"
+        ),
+        _mnist,
     ),
     # `|`-separated fields whose keys may hold spaces: `Step 100 | Train Loss: 2.5 | Val Loss: 2.7`
     Dialect("pipe-fields", re.compile(r"^[^\n|]*\|[^\n|]*\|[^\n]*$", re.M), _pipe_fields),
