@@ -10,12 +10,30 @@ from __future__ import annotations
 import glob
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ConfigError, InputError
-from . import csv, hf_trainer, jsonl, keras_history, megatron, mlflow, tensorboard, text, wandb_csv
+from . import (
+    clearml,
+    comet,
+    csv,
+    dvclive,
+    hf_trainer,
+    jsonl,
+    keras_history,
+    megatron,
+    mlflow,
+    neptune,
+    ray_tune,
+    sacred,
+    tensorboard,
+    text,
+    wandb_csv,
+    wandb_offline,
+)
 from .options import DEFAULT, ReadOptions
 from .source import LFS_POINTER, LFS_PROBLEM, Source, run_name
 
@@ -23,10 +41,17 @@ READERS = {
     module.NAME: module
     for module in (
         tensorboard,
+        wandb_offline,
+        comet,
         mlflow,
+        dvclive,
+        neptune,
         hf_trainer,
         megatron,
+        sacred,
         keras_history,
+        ray_tune,
+        clearml,
         jsonl,
         text,
         wandb_csv,
@@ -34,7 +59,13 @@ READERS = {
     )
 }
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
-LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out"}
+LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "wandb", "zip"}
+# Files that may hold a text log whatever their name says (`.md`, `.err`, no suffix): only
+# their head is sniffed, and only for a text log that makes most of it (a README's table is no
+# CSV, and a README quoting log lines no log).
+TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
+# Folders that are one run each, read by their reader; nothing below them is walked.
+FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
 
 __all__ = ["READERS", "ReadOptions", "Source", "discover", "read", "sniff", "directory_sources"]
 
@@ -98,9 +129,9 @@ def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source
     for folder, dirs, files in os.walk(root):
         dirs.sort()
         here = Path(folder)
-        if mlflow.is_run(here):
-            label = mlflow.run_label(here)
-            found.append(Source(str(here), here, label, format_hint=mlflow.NAME))
+        folder_run = next((r for r in FOLDER_RUNS if r.is_run(here)), None)
+        if folder_run is not None:
+            found.append(folder_run.source(here))
             dirs.clear()
             continue
         events = sorted(_event_files(files))
@@ -117,11 +148,18 @@ def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source
                 found.append(runs[here])
         for file in sorted(set(files) - set(events)):
             path = here / file
-            suffix = file.removesuffix(".gz").rsplit(".", 1)[-1].lower()
-            if suffix in LOG_SUFFIXES and not file.startswith("."):
-                source = Source(name=str(path), path=path, run=run_name(path))
-                if sniff(source, options) is not None:
-                    found.append(source)
+            source = Source(name=str(path), path=path, run=run_name(path))
+            if (
+                file.startswith(".")
+                or source.suffix not in LOG_SUFFIXES | TEXT_SUFFIXES
+                or ray_tune.EXPERIMENT_STATE.fullmatch(file)
+                or not path.is_file()  # a dangling link
+            ):
+                continue
+            if source.suffix in LOG_SUFFIXES and sniff(source, options) is not None:
+                found.append(source)
+            elif source.suffix in TEXT_SUFFIXES and text.mostly_log(source, options):
+                found.append(replace(source, format_hint=text.NAME))
     return found
 
 

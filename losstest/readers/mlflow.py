@@ -1,6 +1,7 @@
 """An MLflow file store: `mlruns/<experiment>/<run>/metrics/<key>`, one line per value,
 `<timestamp ms> <value> <step>`; keys with `/` are subfolders. The run is named from
-`meta.yaml` (`run_name`) or the `mlflow.runName` tag."""
+`meta.yaml` (`run_name`) or the `mlflow.runName` tag. One metric file given as the path is read
+alone, named by its key."""
 
 from __future__ import annotations
 
@@ -33,29 +34,45 @@ def run_label(folder: Path) -> str:
     return match[1] if match else folder.name
 
 
+def source(folder: Path) -> Source:
+    return Source(str(folder), folder, run_label(folder), format_hint=NAME)
+
+
+def _metrics_root(path: Path) -> Path | None:
+    """The run's `metrics/` folder above a single metric file (`metrics/train/loss`)."""
+    return next((p for p in path.parents if p.name == "metrics" and is_run(p.parent)), None)
+
+
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
-    return source.path is not None and source.path.is_dir() and is_run(source.path)
+    path = source.path
+    if path is None:
+        return False
+    return is_run(path) if path.is_dir() else _metrics_root(path) is not None
+
+
+def _metric_frame(file: Path, root: Path) -> pd.DataFrame | None:
+    table = pd.read_csv(
+        io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
+        dtype={"time": np.float64, "value": np.float64},
+    )  # fmt: skip
+    if table.empty:
+        return None
+    return long_frame(
+        file.relative_to(root).as_posix(),
+        table["step"].fillna(0).to_numpy(np.int64),
+        table["value"].to_numpy(),
+        wall_time=table["time"].to_numpy() / 1000.0,
+    )
 
 
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
-    if source.path is None or not is_run(source.path):
+    path = source.path
+    root = _metrics_root(path) if path is not None and path.is_file() else None
+    if root is not None:
+        return _metric_frame(path, root) if path.stat().st_size else empty()
+    if path is None or not is_run(path):
         raise InputError(source.name, "not an MLflow run folder (no metrics/ and meta.yaml)")
-    root = source.path / "metrics"
-    frames = []
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        table = pd.read_csv(
-            io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
-            dtype={"time": np.float64, "value": np.float64},
-        )  # fmt: skip
-        if table.empty:
-            continue
-        steps = table["step"].fillna(0).to_numpy(np.int64)
-        frames.append(
-            long_frame(
-                file.relative_to(root).as_posix(),
-                steps,
-                table["value"].to_numpy(),
-                wall_time=table["time"].to_numpy() / 1000.0,
-            )  # fmt: skip
-        )
+    root = path / "metrics"
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    frames = [f for f in (_metric_frame(file, root) for file in files) if f is not None]
     return concat(frames) if frames else empty()

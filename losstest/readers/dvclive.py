@@ -1,0 +1,60 @@
+"""A DVCLive folder (`dvclive/` by default): one TSV per metric under `plots/metrics/`, named
+by its path (`plots/metrics/train/loss.tsv` holds `step\tloss`, and `timestamp` when asked
+for), beside `metrics.json` with the last values only. The folder, or its `metrics.json`, is
+the run."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..frame import concat, empty, long_frame
+from .options import DEFAULT, ReadOptions
+from .source import Source
+
+NAME = "dvclive"
+PLOTS = Path("plots") / "metrics"
+
+
+def is_run(folder: Path) -> bool:
+    return (folder / PLOTS).is_dir() and (folder / "metrics.json").is_file()
+
+
+def source(folder: Path) -> Source:
+    label = folder.parent.name if folder.name == "dvclive" and folder.parent.name else folder.name
+    return Source(str(folder), folder, label, format_hint=NAME)
+
+
+def _folder(source: Source) -> Path | None:
+    path = source.path
+    if path is not None and path.name == "metrics.json":
+        path = path.parent
+    return path if path is not None and is_run(path) else None
+
+
+def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
+    return _folder(source) is not None
+
+
+def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
+    folder = _folder(source)
+    if folder is None:
+        raise InputError(source.name, "not a DVCLive folder (no plots/metrics/ and metrics.json)")
+    frames = []
+    for file in sorted((folder / PLOTS).rglob("*.tsv")):
+        table = pd.read_csv(io.BytesIO(file.read_bytes()), sep="\t")
+        value = [c for c in table.columns if c not in ("step", "timestamp")]
+        if "step" not in table.columns or len(value) != 1 or table.empty:
+            continue
+        frames.append(
+            long_frame(
+                file.relative_to(folder / PLOTS).with_suffix("").as_posix(),
+                table["step"].to_numpy(),
+                table[value[0]].to_numpy(dtype=float),
+                wall_time=table["timestamp"].to_numpy() / 1000 if "timestamp" in table else None,
+            )
+        )
+    return concat(frames) if frames else empty()

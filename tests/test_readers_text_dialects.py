@@ -1,0 +1,149 @@
+"""Stdout of training tools read by the text reader: Keras `fit`, fairseq, Megatron-LM,
+DeepSpeed, torchtune (tests/data/keras_fit and tests/data/text_formats, see their SOURCES.md),
+and the key/value pattern in linear time."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import losstest
+from losstest import readers
+from losstest.engine import pick_metrics
+from losstest.readers import Source
+from losstest.readers.text import FAIRSEQ_NOTE, PAIR
+
+from .conftest import DATA
+
+KERAS = DATA / "keras_fit"
+TEXT = DATA / "text_formats"
+
+
+def metric(frame, name):
+    rows = frame[frame["metric"] == name]
+    return rows["step"].to_numpy(), rows["value"].to_numpy()
+
+
+def read(path):
+    source = Source(str(path), path)
+    frame, name = readers.read(source)
+    return frame, name, source.warnings
+
+
+def test_keras_fit_verbose_2_one_line_an_epoch():
+    frame, name, _ = read(KERAS / "fit_verbose2.out")
+    assert name == "text"
+    steps, loss = metric(frame, "loss")
+    assert list(steps) == list(range(1, 13))
+    assert loss[0] == pytest.approx(0.4562) and loss[-1] == pytest.approx(0.2052)
+    assert metric(frame, "val_loss")[1][-1] == pytest.approx(0.1800)
+    assert set(frame["metric"].cat.categories) == {"accuracy", "loss", "val_accuracy", "val_loss"}
+
+
+def test_keras_fit_verbose_1_progress_bar_gives_each_epochs_last_update():
+    """Carriage returns, backspaces and colour codes as a terminal received them: the same
+    numbers as verbose=2 (the two runs were seeded alike)."""
+    bars, _, _ = read(KERAS / "fit_verbose1.out")
+    lines, _, _ = read(KERAS / "fit_verbose2.out")
+    for name in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_array_equal(metric(bars, name)[0], metric(lines, name)[0])
+        np.testing.assert_allclose(metric(bars, name)[1], metric(lines, name)[1])
+
+
+@pytest.mark.parametrize("style", ["fairseq_legacy", "fairseq_hydra", "fairseq_json"])
+def test_fairseq_train_log_steps_by_updates_and_says_losses_are_base_2(style):
+    frame, name, warnings = read(TEXT / style / "train.log")
+    assert name == "text"
+    steps, loss = metric(frame, "loss")  # train_inner progress, every 20 updates
+    assert list(steps) == list(range(20, 401, 20)) and loss[0] == pytest.approx(7.839)
+    val_steps, val = metric(frame, "valid/loss")
+    assert list(val_steps) == [100, 200, 300, 400] and val[0] == pytest.approx(5.213)
+    assert metric(frame, "train/loss")[1][0] == pytest.approx(5.163)  # epoch summaries
+    assert frame.loc[frame["metric"] == "valid/loss", "epoch"].tolist() == [1, 2, 3, 4]
+    assert warnings == [f"{TEXT / style / 'train.log'}: {FAIRSEQ_NOTE}"]
+    assert pick_metrics(frame, losstest.Config()) == ("loss", "valid/loss")
+
+
+def test_megatron_lm_stdout_with_spaces_in_keys_and_validation_blocks():
+    frame, _, warnings = read(TEXT / "megatron_lm.log")
+    steps, loss = metric(frame, "lm loss")
+    assert list(steps) == list(range(10, 301, 10)) and loss[0] == pytest.approx(8.724791)
+    val_steps, val = metric(frame, "validation lm loss")
+    assert list(val_steps) == [100, 200, 300] and val[0] == pytest.approx(5.163124)
+    assert "loss_scale" not in set(frame["metric"].cat.categories)  # the config dump
+    assert not warnings
+
+
+def test_deepspeed_pipeline_engine_and_torchtune_stdout():
+    frame, _, _ = read(TEXT / "deepspeed_pipe.out")
+    steps, loss = metric(frame, "loss")
+    assert list(steps) == list(range(10, 201, 10)) and loss[0] == pytest.approx(8.7248)
+    frame, _, _ = read(TEXT / "torchtune_stdout.txt")
+    steps, loss = metric(frame, "loss")
+    assert list(steps) == list(range(1, 121)) and loss[0] == pytest.approx(9.847429999543426)
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("step 3 loss 2.5", {"step": 3, "loss": 2.5}),
+        ("step=3, loss=2.5e-01, lr=3E-4", {"step": 3, "loss": 0.25, "lr": 3e-4}),
+        ("step: 3 | loss: nan | grad_norm: inf", {"step": 3, "loss": np.nan, "grad_norm": np.inf}),
+        ("[step 3] train/loss: -1.5 (acc: 0.9)", {"step": 3, "train/loss": -1.5, "acc": 0.9}),
+        ("step 3 time 12ms loss 2", {"step": 3, "loss": 2}),  # a value with a unit is no value
+        # keys with spaces between pipes: two `Loss` keys stay two metrics
+        (
+            "Epoch 1 | Step 3 | Train Loss: 2.5 | Val Loss: 2.7",
+            {"Train Loss": 2.5, "Val Loss": 2.7},
+        ),
+    ],
+)
+def test_key_value_pairs_in_any_common_separator(write, line, expected):
+    path = write("run.out", "\n".join(line.replace("3", str(i)) for i in (3, 4)) + "\n")
+    frame, _, _ = read(path)
+    assert set(frame["metric"].cat.categories) == set(expected) - {"step"}
+    for key, value in expected.items():
+        if key != "step":
+            np.testing.assert_equal(metric(frame, key)[1][0], value)
+
+
+def test_key_value_pattern_takes_linear_time_on_a_long_token():
+    """A 1 MB token (a base64 blob, a minified line) once took hours: the key was retried
+    from every position of the token."""
+    blob = "step 1 loss 2.0 " + "a" * 1_000_000 + " step 2 loss 1.5"
+    start = time.perf_counter()
+    pairs = [(m["key"], m["value"]) for m in PAIR.finditer(blob)]
+    assert time.perf_counter() - start < 2.0
+    assert pairs == [("step", "1"), ("loss", "2.0"), ("step", "2"), ("loss", "1.5")]
+
+
+def test_pytorch_examples_mnist_steps_by_samples_and_keeps_the_test_set(write):
+    """pytorch/examples mnist/main.py prints exactly these two lines."""
+    lines = []
+    for epoch in (1, 2):
+        for seen in (0, 640, 1280):
+            percent = 100 * seen // 60000
+            lines.append(
+                f"Train Epoch: {epoch} [{seen}/60000 ({percent}%)]\tLoss: {2.3 / epoch:.6f}"
+            )
+        lines.append(f"\nTest set: Average loss: {0.05 / epoch:.4f}, Accuracy: 9839/10000 (98%)\n")
+    frame, _, _ = read(write("mnist", "\n".join(lines) + "\n"))
+    steps, loss = metric(frame, "loss")
+    assert list(steps) == [0, 640, 1280, 60000, 60640, 61280] and loss[0] == pytest.approx(2.3)
+    test_steps, test_loss = metric(frame, "test_loss")
+    assert list(test_steps) == [1280, 61280] and test_loss == pytest.approx([0.05, 0.025])
+    assert metric(frame, "test_accuracy")[1][0] == pytest.approx(0.9839)
+
+
+def test_pytorch_tutorial_epoch_and_step_in_brackets(write):
+    text = "".join(
+        f"Epoch [{e}/5], Step [{s}/600], Loss: {1 / (e * s):.4f}\n"
+        for e in (1, 2)
+        for s in (100, 200)
+    )
+    frame, _, _ = read(write("train.out", text))
+    steps, loss = metric(frame, "Loss")
+    assert list(steps) == [100, 200, 700, 800] and loss[0] == pytest.approx(0.01)
+    assert frame["epoch"].tolist() == [1, 1, 2, 2]
