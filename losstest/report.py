@@ -3,7 +3,7 @@ values with no formatting of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -43,6 +43,13 @@ class Finding:
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", Severity(self.severity))
         object.__setattr__(self, "evidence", _frozen(self.evidence))
+
+    def starts_within(self, findings: Iterable[Finding], kinds: Iterable[str]) -> bool:
+        """Whether it starts inside a finding of one of these kinds: part of that one."""
+        kinds = set(kinds)
+        return any(
+            f.kind in kinds and f.start_step <= self.start_step <= f.end_step for f in findings
+        )
 
     def __reduce__(self):  # a read-only mapping does not pickle; worker processes send findings
         fields = (self.kind, self.severity, self.metric, self.start_step, self.end_step)

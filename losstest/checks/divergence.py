@@ -133,7 +133,4 @@ def _blown_up(metric: str, shape, trend: np.ndarray, params: Params) -> list[Fin
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
     """A loss that keeps swinging back has not diverged: the oscillation says it."""
-    return any(
-        f.kind == "oscillation" and f.start_step <= finding.start_step <= f.end_step
-        for f in findings
-    )
+    return finding.starts_within(findings, ("oscillation",))

@@ -87,7 +87,4 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
     """Inside a divergence or an oscillation, a blow-up is part of that."""
-    return any(
-        f.kind in ("divergence", "oscillation") and f.start_step <= finding.start_step <= f.end_step
-        for f in findings
-    )
+    return finding.starts_within(findings, ("divergence", "oscillation"))

@@ -151,10 +151,7 @@ def _slow(shape, metric: str, params: Params, narrow: list, margin: int) -> list
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
     """A jump of a loss that has diverged or oscillates is part of that, not a spike that
     recovered."""
-    return any(
-        f.kind in ("divergence", "oscillation") and f.start_step <= finding.start_step <= f.end_step
-        for f in findings
-    )
+    return finding.starts_within(findings, ("divergence", "oscillation"))
 
 
 def identity(finding: Finding) -> tuple:
