@@ -348,7 +348,7 @@ def disagreements(label: dict) -> list[str]:
         return problems
     rise = m.get("val_rise", 0.0)
     if "overfitting" in kinds:
-        if label["verdict"] == "fail" and not (rise >= 0.25 and m["last"] <= m["first"] / 4):
+        if label["verdict"] == "fail" and not (rise >= 0.25 and m["last"] <= m["first"] / 2):
             problems.append(f"val rise {rise:+.0%}, train {m['first']:.3g} -> {m['last']:.3g}")
         if label["verdict"] == "warn" and not 0.05 <= rise <= 0.2:
             problems.append(f"val rise {rise:+.0%}")
@@ -367,7 +367,7 @@ def disagreements(label: dict) -> list[str]:
     if "underfitting" in kinds and m["last"] < 0.9 * math.log(10):
         problems.append(f"ended at {m['last']:.3g}, below 0.9 ln 10")
     if "divergence" in kinds and not (
-        m["last"] > 2 * m["min"] or m["last"] < -100 * abs(m["first"])
+        m["last"] > 1.4 * m["min"] or m["last"] < -100 * abs(m["first"])
     ):
         problems.append(f"last {m['last']:.3g} vs min {m['min']:.3g}")
     if label["verdict"] == "pass" and not m["last"] < m["first"]:

@@ -2,7 +2,7 @@
 tests/data/families/<run>/ and write tests/data/families/labels.json.
 
     python bench/families/make_all.py [--out bench/out/families] [--data tests/data/families]
-        [--only NAME ...] [--jobs 2]
+        [--only NAME ...] [--jobs 2] [--no-train]
 
 Each run's label comes from how it was made (the script's table) and is checked against the
 numbers the run produced; a disagreement is printed and the command exits 1. Held-out runs are
@@ -103,12 +103,17 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "families")
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--no-train", action="store_true", help="copy and label the runs already in --out"
+    )
     args = parser.parse_args()
     jobs, names = [], []
     for script in SCRIPTS:
         chosen = [n for n in run_names(script) if not args.only or n in args.only]
         names += chosen
         jobs += [(script, chosen[i : i + CHUNK]) for i in range(0, len(chosen), CHUNK)]
+    if args.no_train:
+        jobs = []
     with ThreadPoolExecutor(args.jobs) as pool:
         for report in pool.map(lambda job: train(*job, args.out), jobs):
             print(report, flush=True)

@@ -54,6 +54,7 @@ class Setup:
     eval_every: int = 50
     eval_at: str = "uniform"  # uniform | log | none
     log_at: str = "every"  # every | log | epoch
+    log_every: int = 1  # with log_at="every": each log_every-th update
     step_offset: int = 0
     train_size: int | None = None
     width: int = 64
@@ -402,7 +403,7 @@ def train(run: Run, out: Path) -> None:
             if within == per_epoch - 1:
                 record["loss"] = float(np.mean(epoch_losses))
                 record.update({k: float(np.mean([p[k] for p in epoch_parts])) for k in parts})
-        elif log_steps is None or step in log_steps:
+        elif step in log_steps if log_steps else step % setup.log_every == 0:
             record["loss"] = value
             record.update(parts)
         if record:
@@ -465,9 +466,9 @@ RUNS = [
     setup_run("gru_healthy_jsonl", "gru_lm", "jsonl", "pass", [], "GRU language model, logged every update", steps=800, batch=32, seed=1),
     setup_run("gru_sgdr_fairseq_new", "gru_lm", "fairseq_new", "pass", [], "GRU language model with SGDR warm restarts", steps=700, batch=32, schedule="sgdr", sgdr_period=100),
     # the shapes of trouble
-    setup_run("mlp_overfit_steady_jsonl", "mlp", "jsonl", "fail", ["overfitting"], "120 training digits, a wide MLP, constant lr: validation climbs steadily after its best", **OVERFIT, steps=3000),
-    setup_run("mlp_overfit_steady_csv", "mlp", "csv", "fail", ["overfitting"], "120 training digits, another seed: validation climbs steadily", **OVERFIT, steps=3000, seed=1),
-    setup_run("cnn_overfit_steady_tbx", "cnn", "tensorboardx", "fail", ["overfitting"], "a CNN on 120 training digits: validation climbs steadily", **{**OVERFIT, "width": 64}, steps=3000, seed=2),
+    setup_run("mlp_overfit_steady_jsonl", "mlp", "jsonl", "fail", ["overfitting"], "120 training digits, a wide MLP, constant lr: validation climbs steadily after its best", **OVERFIT, steps=3000, log_every=5),
+    setup_run("mlp_overfit_steady_csv", "mlp", "csv", "fail", ["overfitting"], "120 training digits, another seed: validation climbs steadily", **OVERFIT, steps=3000, log_every=5, seed=1),
+    setup_run("cnn_overfit_steady_tbx", "cnn", "tensorboardx", "fail", ["overfitting"], "a CNN on 120 training digits: validation climbs steadily", **{**OVERFIT, "width": 64}, steps=3000, log_every=5, seed=2),
     setup_run("mlp_overfit_mild_tbx", "mlp", "tensorboardx", "warn", ["overfitting"], "stopped a few evaluations after the validation best: a mild rise", **OVERFIT, steps=400),
     setup_run("mlp_overfit_mild_logspaced_mlflow", "mlp", "mlflow", "warn", ["overfitting"], "a mild validation rise seen through log-spaced evaluations", **{**OVERFIT, "eval_every": 0}, eval_at="log", steps=500, seed=1),
     setup_run("mlp_overfit_mild_sparse_csv", "mlp", "csv", "warn", ["overfitting"], "a mild validation rise seen through sparse evaluations", **{**OVERFIT, "eval_every": 150}, steps=1050, seed=2),
