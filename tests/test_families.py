@@ -15,7 +15,7 @@ LABELS = json.loads((FAMILIES / "labels.json").read_text())
 RUNS = {name: label for name, label in LABELS.items() if not name.startswith("_")}
 VERDICTS = {"pass", "warn", "fail", "problem"}
 KINDS = {"nan", "divergence", "spike", "oscillation", "plateau", "overfitting", "underfitting",
-         "instability"}  # fmt: skip
+         "instability", "runaway", "stall"}  # fmt: skip
 
 
 def test_every_log_is_labeled_and_every_label_has_its_log():
