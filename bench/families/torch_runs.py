@@ -444,7 +444,7 @@ SPIKES = dict(
 RUNS = [
     # healthy runs that look like trouble to a naive check
     setup_run("mlp_sgdr_tbx", "mlp", "tensorboardx", "pass", [], "SGDR warm restarts: the loss jumps up at each restart and falls again", **SGDR),
-    setup_run("mlp_sgdr_jsonl", "mlp", "jsonl", "pass", [], "SGDR warm restarts, another seed", **SGDR, seed=1),
+    setup_run("mlp_sgdr_jsonl", "mlp", "jsonl", "pass", [], "SGDR warm restarts, another seed, weight decay", **SGDR, weight_decay=1e-3, seed=1),
     setup_run("mlp_sawtooth_csv", "mlp", "csv", "pass", [], "the logged loss is the running mean since the epoch began: a per-epoch sawtooth", running_mean=True, batch=32, steps=1200),
     setup_run("mlp_sawtooth_mlflow", "mlp", "mlflow", "pass", [], "running epoch mean on a small batch: per-epoch sawtooth", running_mean=True, batch=16, steps=1500, seed=2),
     setup_run("mlp_healthy_jsonl", "mlp", "jsonl", "pass", [], "Adam with cosine decay, validation every 50 updates", seed=3),
@@ -454,7 +454,7 @@ RUNS = [
     setup_run("logreg_offset_jsonl", "logreg", "jsonl", "pass", [], "steps offset by 1,000,000, SGD with momentum", step_offset=1_000_000, optimizer="sgd", momentum=0.9, lr=0.05, steps=1000, seed=1),
     setup_run("logreg_logspaced_jsonl", "logreg", "jsonl", "pass", [], "log-spaced logging", log_at="log", eval_at="log", lr=0.01, steps=4000),
     setup_run("cnn_healthy_tbx", "cnn", "tensorboardx", "pass", [], "small CNN, Adam, cosine", steps=1000),
-    setup_run("cnn_healthy_csv", "cnn", "csv", "pass", [], "small CNN, SGD with momentum and warmup", optimizer="sgd", momentum=0.9, lr=0.05, warmup=100, steps=1000, seed=1),
+    setup_run("cnn_healthy_csv", "cnn", "csv", "pass", [], "small CNN, SGD with momentum and warmup", optimizer="sgd", momentum=0.9, lr=0.05, warmup=100, steps=600, seed=1),
     setup_run("gaussian_nll_negative_jsonl", "gaussian_nll", "jsonl", "pass", [], "Gaussian NLL in thousands of units: below zero, levelling off", steps=1200, lr=1e-3, width=16, weight_decay=1e-2),
     setup_run("gaussian_nll_negative_tbx", "gaussian_nll", "tensorboardx", "pass", [], "Gaussian NLL below zero, levelling off, another seed", steps=1200, lr=1e-3, width=16, weight_decay=1e-2, seed=1),
     setup_run("gaussian_nll_negative_mlflow", "gaussian_nll", "mlflow", "pass", [], "Gaussian NLL below zero, SGD with momentum", steps=2000, optimizer="sgd", momentum=0.9, lr=2e-3, clip=1.0, seed=2),
