@@ -335,6 +335,9 @@ def measure(train: list[tuple[int, float]], val: list[tuple[int, float]]) -> dic
     return found
 
 
+VAL_MAY_RISE = {"oscillation", "divergence", "instability", "runaway"}
+
+
 def disagreements(label: dict) -> list[str]:
     """What in the numbers contradicts the label made from the training setup."""
     m, kinds, problems = label["measured"], set(label["kinds"]), []
@@ -348,28 +351,28 @@ def disagreements(label: dict) -> list[str]:
         return problems
     rise = m.get("val_rise", 0.0)
     if "overfitting" in kinds:
-        if label["verdict"] == "fail" and not (rise >= 0.25 and m["last"] <= m["first"] / 4):
+        if label["verdict"] == "fail" and not (rise >= 0.25 and m["last"] <= m["first"] / 2):
             problems.append(f"val rise {rise:+.0%}, train {m['first']:.3g} -> {m['last']:.3g}")
         if label["verdict"] == "warn" and not 0.05 <= rise <= 0.2:
             problems.append(f"val rise {rise:+.0%}")
-    elif rise > 0.1 and not kinds & {"oscillation", "divergence", "instability"}:
+    elif rise > (0.05 if label["verdict"] == "pass" else 0.1) and not kinds & VAL_MAY_RISE:
         problems.append(f"val rise {rise:+.0%} in a run not labeled overfitting")
     if "spike" in kinds and not (m["peak_over_last"] or 0) >= 100:
         problems.append(f"peak only {m['peak_over_last']:.3g}x the last value")
     if "instability" in kinds and not (m["steps_above_100x_last"] or 0) >= 0.3 * m["points"]:
         problems.append(f"only {m['steps_above_100x_last']} points above 100x the last")
-    if "plateau" in kinds:
-        limit = 0.01 if label["verdict"] == "warn" else 0.02
+    if kinds & {"plateau", "stall"}:
+        limit = 0.01 if "stall" in kinds else 0.02
         if m["last_60pct_change"] > limit:
             problems.append(f"moved {m['last_60pct_change']:.1%} over the last 60 %")
-        if label["verdict"] == "warn" and m["fell"] < 0.1:
+        if "stall" in kinds and m["fell"] < 0.1:
             problems.append("did not fall early")
     if "underfitting" in kinds and m["last"] < 0.9 * math.log(10):
         problems.append(f"ended at {m['last']:.3g}, below 0.9 ln 10")
-    if "divergence" in kinds and not (
-        m["last"] > 2 * m["min"] or m["last"] < -100 * abs(m["first"])
-    ):
+    if "divergence" in kinds and not m["last"] > 1.4 * m["min"]:
         problems.append(f"last {m['last']:.3g} vs min {m['min']:.3g}")
+    if "runaway" in kinds and not m["last"] < -100 * abs(m["first"]):
+        problems.append(f"fell only from {m['first']:.3g} to {m['last']:.3g}")
     if label["verdict"] == "pass" and not m["last"] < m["first"]:
         problems.append("a healthy run whose loss did not fall")
     return problems

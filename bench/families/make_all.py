@@ -2,7 +2,7 @@
 tests/data/families/<run>/ and write tests/data/families/labels.json.
 
     python bench/families/make_all.py [--out bench/out/families] [--data tests/data/families]
-        [--only NAME ...] [--jobs 2]
+        [--only NAME ...] [--jobs 2] [--no-train]
 
 Each run's label comes from how it was made (the script's table) and is checked against the
 numbers the run produced; a disagreement is printed and the command exits 1. Held-out runs are
@@ -34,15 +34,15 @@ ABOUT = (
     "writers (bench/families; how each was made: SOURCES.md). Each label comes from how the "
     "run was made (reason) and was checked against the numbers it produced (measured). "
     "verdict: pass | warn | fail | problem (no loss metric: must not pass). kinds: the warn/fail "
-    "finding kinds expected ('instability': a blow-up that recovered, a kind losstest does not "
-    "have yet). held_out: drawn at random with a fixed seed before any check was scored on the "
-    "run. Rule: a run ever used to tune a check gets tuned: true and is never held out again."
+    "finding kinds expected. held_out: drawn at random with a fixed seed before any check was "
+    "scored on the run. Rule: a run ever used to tune a check gets tuned: true and is never held "
+    "out again."
 )
 
 
-def run_names(script: str) -> list[str]:
+def runs_of(script: str) -> list:
     sys.path.insert(0, str(HERE))
-    return [run.name for run in importlib.import_module(script).RUNS]
+    return importlib.import_module(script).RUNS
 
 
 def train(script: str, names: list[str], out: Path) -> str:
@@ -69,13 +69,18 @@ def rounded(value):
     return round(value, 4) if isinstance(value, float) else value
 
 
-def write_labels(data: Path, out: Path, names: list[str]) -> list[str]:
+def write_labels(data: Path, out: Path, runs: list) -> list[str]:
+    """Each run's label from the scripts' tables, with the numbers measured when it trained."""
     path = data / "labels.json"
     labels = json.loads(path.read_text()) if path.exists() else {}
+    labels.pop("_about", None)
     disagreements = []
-    for name in names:
-        label = json.loads((out / name / "label.json").read_text())
-        label["measured"] = {k: rounded(v) for k, v in label["measured"].items()}
+    for run in runs:
+        name = run.name
+        measured = json.loads((out / name / "label.json").read_text())["measured"]
+        label = {"family": run.family, "writer": run.writer, "verdict": run.verdict,
+                 "kinds": list(run.kinds), "reason": run.reason,
+                 "measured": {k: rounded(v) for k, v in measured.items()}}  # fmt: skip
         old = labels.get(name, {})
         for key in ("held_out", "tuned"):
             if key in old:
@@ -92,7 +97,7 @@ def write_labels(data: Path, out: Path, names: list[str]) -> list[str]:
     for label in labels.values():
         if label.get("tuned"):
             label["held_out"] = False
-    ordered = {"_about": ABOUT, **{n: labels[n] for n in sorted(labels) if n != "_about"}}
+    ordered = {"_about": ABOUT, **{n: labels[n] for n in sorted(labels)}}
     path.write_text(json.dumps(ordered, indent=1) + "\n")
     return disagreements
 
@@ -103,18 +108,24 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "families")
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--no-train", action="store_true", help="copy and label the runs already in --out"
+    )
     args = parser.parse_args()
-    jobs, names = [], []
+    jobs, runs = [], []
     for script in SCRIPTS:
-        chosen = [n for n in run_names(script) if not args.only or n in args.only]
-        names += chosen
-        jobs += [(script, chosen[i : i + CHUNK]) for i in range(0, len(chosen), CHUNK)]
+        chosen = [r for r in runs_of(script) if not args.only or r.name in args.only]
+        runs += chosen
+        names = [r.name for r in chosen]
+        jobs += [(script, names[i : i + CHUNK]) for i in range(0, len(names), CHUNK)]
+    if args.no_train:
+        jobs = []
     with ThreadPoolExecutor(args.jobs) as pool:
         for report in pool.map(lambda job: train(*job, args.out), jobs):
             print(report, flush=True)
-    for name in names:
-        copy_logs(args.out / name, args.data / name)
-    disagreements = write_labels(args.data, args.out, names)
+    for run in runs:
+        copy_logs(args.out / run.name, args.data / run.name)
+    disagreements = write_labels(args.data, args.out, runs)
     for line in disagreements:
         print(f"label and numbers disagree: {line}")
     return 1 if disagreements else 0

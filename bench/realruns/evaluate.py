@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 LABELS = json.loads((Path(__file__).parent / "labels.json").read_text())
 FAMILIES = DATA / "families"
-CHECK_CODE = ("losstest/detectors", "losstest/rules.py", "losstest/curves.py", "losstest/signal.py")
+CHECK_CODE = ("losstest/checks", "losstest/detectors", "losstest/rules.py", "losstest/curves.py",
+              "losstest/signal.py")  # fmt: skip
 KINDS = ("nan", "divergence", "spike", "oscillation", "plateau", "overfitting", "underfitting")
 HEALTHY = ("pass",)
 

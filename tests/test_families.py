@@ -1,0 +1,53 @@
+"""The second labeled set (tests/data/families, made by bench/families): every log labeled,
+every label backed by its log, the labels well formed and the set as broad as promised. The
+verdicts losstest gives on it are scored by `make eval`, not asserted here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import DATA
+
+FAMILIES = DATA / "families"
+LABELS = json.loads((FAMILIES / "labels.json").read_text())
+RUNS = {name: label for name, label in LABELS.items() if not name.startswith("_")}
+VERDICTS = {"pass", "warn", "fail", "problem"}
+KINDS = {"nan", "divergence", "spike", "oscillation", "plateau", "overfitting", "underfitting",
+         "instability", "runaway", "stall"}  # fmt: skip
+
+
+def test_every_log_is_labeled_and_every_label_has_its_log():
+    folders = {p.name for p in FAMILIES.iterdir() if p.is_dir()}
+    assert folders == set(RUNS)
+    for name in RUNS:
+        assert any(p.is_file() for p in (FAMILIES / name).rglob("*")), name
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_label_is_well_formed(name):
+    label = RUNS[name]
+    assert label["verdict"] in VERDICTS
+    assert set(label["kinds"]) <= KINDS
+    assert bool(label["kinds"]) == (label["verdict"] in ("warn", "fail")), name
+    assert label["reason"].strip() and label["family"] and label["writer"]
+    assert isinstance(label["held_out"], bool)
+    assert not (label.get("tuned") and label["held_out"]), "a run tuned on is never held out"
+    assert (label["measured"]["points"] == 0) == (label["verdict"] == "problem")
+
+
+def test_the_set_is_as_broad_as_promised():
+    assert len(RUNS) >= 60
+    assert len({label["family"] for label in RUNS.values()}) >= 5
+    assert len({label["writer"] for label in RUNS.values()}) >= 8
+    held_out = sum(label["held_out"] for label in RUNS.values())
+    assert abs(held_out - len(RUNS) / 3) <= 2
+    verdicts = {label["verdict"] for label in RUNS.values()}
+    assert verdicts == VERDICTS
+
+
+def test_logs_stay_small():
+    sizes = {p: p.stat().st_size for p in FAMILIES.rglob("*") if p.is_file()}
+    assert max(sizes.values()) < 300_000, max(sizes, key=sizes.get)
+    assert sum(sizes.values()) < 15_000_000
