@@ -2,7 +2,8 @@
 
 What it detects: after its lowest point, the validation loss ends higher by at least `min_rise`
 (warn) — or by `fail_rise` over at least `fail_points` evaluations (fail: clear and sustained) —
-while the training loss fell further over the same steps.
+while the training loss fell further over the same steps. Rises are in log space (a ratio);
+for a validation loss that crosses zero, a share of how far it fell from its start to its best.
 Algorithm: best = lowest validation value (after a 3-point running median when there are 7 or
 more evaluations); end = median of the last evaluations (a fifth of them, at least two); most
 evaluations since the best must stand a quarter of the rise above it (a steady climb counts as
@@ -36,7 +37,7 @@ MARKS = (Mark("span", "#fb8c00", on_val=True),)
 
 @dataclass(frozen=True)
 class Params:
-    min_rise: float = 0.03  # log units (or IQRs of the validation loss if it crosses zero)
+    min_rise: float = 0.03  # log units (for a loss crossing zero: a share of its fall to the best)
     fail_rise: float = 0.2  # log units: +22 %; a rise under it is slight (warn)
     fail_points: int = 3  # evaluations after the best one, for a fail
     min_points_after: int = 2
@@ -60,9 +61,11 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     tail = max(2, min(after, len(z) // 5))
     end = float(np.median(v.z[-tail:]))
     rise = end - best
+    # a loss crossing zero has no ratios: its rise is measured against how far it fell
+    size = rise if v.is_log else rise / max(float(v.z[: best_at + 1].max()) - best, 1e-12)
     # sustained: most evaluations since the best stand a quarter of the rise above it (a steady
     # climb as well as a jump that stays); not one high evaluation at the end
-    if rise < params.min_rise or np.mean(v.z[best_at + 1 :] > best + rise / 4) < 0.5:
+    if size < params.min_rise or np.mean(v.z[best_at + 1 :] > best + rise / 4) < 0.5:
         return []
     best_step, last_step = int(v.step[best_at]), int(v.step[-1])
     t = shape_of(train)
@@ -73,7 +76,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     train_end = t.edge(0.05, at_end=True) if len(t) >= 20 else float(np.median(t.z[-3:]))
     if train_then - train_end < params.train_drop:
         return []
-    clear = rise >= params.fail_rise and after >= params.fail_points
+    clear = size >= params.fail_rise and after >= params.fail_points
     best_v, end_v = v.unscale(best), v.unscale(end)
     change = f" ({pct(end_v / best_v)})" if v.is_log else ""
     return [
