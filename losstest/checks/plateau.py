@@ -75,6 +75,11 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     final = float(value[-1])
     moved = np.flatnonzero(np.abs(value - final) > params.flat_tolerance * max(abs(final), 1e-12))
     flat_from = int(moved[-1]) + 1 if len(moved) else 0
+    # a loss that came down to its flat value in ever smaller steps has converged (full-batch
+    # descent on a convex problem); one that was still moving as before has stopped
+    steps_in = np.diff(value[max(0, flat_from - 6) : flat_from + 1])
+    if len(steps_in) >= 3 and (steps_in <= 0).all() and (np.diff(np.abs(steps_in)) <= 0).all():
+        return []
     if len(value) - flat_from >= max(params.min_points, params.flat_fraction * len(value)):
         since = int(shape.step[flat_from])
         return [

@@ -112,14 +112,17 @@ class Excursion:
 
 
 def excursions(shape: Shape, rise: float) -> list[Excursion]:
-    """The stretches of a positive loss at least `rise` (log units) above the lowest level its
-    trend had reached before them: blow-ups, whether they last a few steps or most of the run.
-    (The trend's low, not a noisy point's: noise alone is no blow-up.)"""
+    """The stretches of a positive loss at least `rise` (log units) above the lowest level it
+    had reached before them: blow-ups, whether they last a few steps or most of the run, from
+    the first steps on. Levels are the trend over 1 % of the run, so that noise, however large,
+    is no blow-up (and jumps shorter than that are the spike test's)."""
     if not shape.is_log or len(shape) < 3:
         return []
     level = shape.blocks.median
-    rise = max(rise, 6 * shape.noise)  # and far beyond the noise of the level
-    height = level - np.minimum.accumulate(shape.trend(0.01))
+    smooth = shape.trend(0.01)
+    start = float(np.median(level[:3]))  # where the run began counts as reached at once
+    height = smooth - np.minimum.accumulate(np.minimum(smooth, start))
+    rise = max(rise, 6 * shape.level_error(shape.window(0.01)))
     # up past `rise`, and over until it is back below half of it: noise at the edge does not
     # cut one blow-up into many
     starts, ends = runs_of(height > rise / 2)

@@ -8,9 +8,10 @@ median absolute deviation of the residuals (the local noise), in log space so th
 ratio; long curves are first cut into blocks whose peaks keep every one-step spike. The jump
 must also be at least `min_share` of the run's whole range in the loss's own units, so that the
 rounding of a near-zero loss (0.0001 to 0.0002) is no spike.
-A jump of at least `jump_ratio` times the best level before it that takes longer to decay (a
-bad data shard: up at once, back over a hundred steps) is a spike too, as long as it lasts
-under `max_share` of the run; longer ones are instabilities.
+A jump that takes longer to decay (a bad data shard: up at once, back over a hundred steps) is
+a spike too when the loss's level over 1 % of the run stands `jump_ratio` times above the best
+level before it, as long as it lasts under `max_share` of the run; longer ones are
+instabilities.
 Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
 many foretell divergence.
 Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),

@@ -73,7 +73,7 @@ def _few(points):
 
 
 BOUNDARIES = [
-    Boundary("min_ratio", _blow_up, quiet=2.8, fires=2.85, silences=3.5, wakes=2.5),
+    Boundary("min_ratio", _blow_up, quiet=2.95, fires=3.0, silences=3.5, wakes=2.5),
     # of 2000 steps: 200 above are 10 %, 205 more
     Boundary("min_share", lambda length: _blow_up(10, length), quiet=200, fires=205, silences=0.12, wakes=0.08),
     Boundary("min_points", _few, quiet=11, fires=12, silences=15, wakes=9),

@@ -123,7 +123,7 @@ BOUNDARIES = [
     Boundary("min_share", _near_a_tiny_loss, quiet=0.018, fires=0.02, silences=0.025, wakes=0.015),
     Boundary("min_points", _few, quiet=11, fires=12, silences=13, wakes=11),
     # a jump that decays over 150 steps: a spike from 2.9x its level before, not 2.8x
-    Boundary("jump_ratio", lambda r: _bad_shards(ratio=r), quiet=2.8, fires=2.9, silences=3.6, wakes=2.4),
+    Boundary("jump_ratio", lambda r: _bad_shards(ratio=r), quiet=5.8, fires=6, silences=4, wakes=2.5),
     # x10 for 200 of 2000 steps is a spike that took long to recover; for 205, an instability
     Boundary("max_share", lambda length: _blown_up(10, length), quiet=205, fires=200, silences=0.08, wakes=0.12),
 ]  # fmt: skip
