@@ -3,11 +3,13 @@
 What it detects: a final loss (median of the last `window` of the run) that is above a
 configured `target` (fail), or within `chance_fraction` of the chance level ln(V) when the
 vocabulary size or class count is known, or — knowing neither — still within
-`min_improvement` of where the run started (for a run logged from its first steps on).
+`min_improvement` of where the run started (for a run logged from its first steps on); or a
+validation loss that never fell `min_val_improvement` below its first evaluations.
 Why it matters: the model learned little: too small, too short, a learning rate too low, or
 inputs and labels that do not match.
 Parameters: chance_fraction (0.9), min_improvement (0.1 = the loss fell by less than 10 %),
-window (0.05 of the run); target and chance level from the configuration or --vocab-size.
+window (0.05 of the run), min_val_improvement (0.02 in log space), min_val_points (5); target
+and chance level from the configuration or --vocab-size.
 What to do: train longer or with a higher learning rate, use a larger model, and check the data
 pipeline (shuffled labels, wrong targets, padding counted in the loss).
 """
@@ -15,6 +17,8 @@ pipeline (shuffled labels, wrong targets, padding counted in the loss).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..curves import RunCurves
 from ..formatting import num, rounded
@@ -37,6 +41,8 @@ class Params:
     min_improvement: float = 0.1
     window: float = 0.05
     min_points: int = 10
+    min_val_improvement: float = 0.02  # log units the validation loss must fall at least once
+    min_val_points: int = 5
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
@@ -79,11 +85,45 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             improvement=rounded(fell),
             basis="own improvement",
         )
-    return []
+    return _val_never_improved(curves, params)
+
+
+def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
+    """A validation loss that never got below its first evaluations: whatever the training
+    loss did, the model learned nothing that carries over (shuffled or mismatched labels)."""
+    val = curves.val
+    if val is None or len(shape_of(val)) < params.min_val_points or not shape_of(val).is_log:
+        return []
+    v = shape_of(val)
+    first = float(np.median(v.z[:3]))
+    if first - float(v.z.min()) >= params.min_val_improvement:
+        return []
+    first_v, best_v = v.unscale(first), v.unscale(float(v.z.min()))
+    return [
+        Finding(
+            KIND,
+            SEVERITY,
+            val.metric,
+            int(v.step[0]),
+            int(v.step[-1]),
+            f"{val.metric} never improved: {num(first_v)} at first, at best {num(best_v)} over "
+            f"{len(v.step)} evaluations",
+            {
+                "final": rounded(v.unscale(float(np.median(v.z[-3:])))),
+                "start": rounded(first_v),
+                "best": rounded(best_v),
+                "basis": "validation never improved",
+            },
+        )  # fmt: skip
+    ]
 
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
     """Judged only by the run's own improvement, it repeats a plateau (which says the loss
-    stayed high) or a divergence (which says why)."""
-    own = finding.evidence.get("basis") == "own improvement"
+    stayed high) or a divergence (which says why); a validation loss that never improved while
+    the training loss fell is overfitting from the start, which says more."""
+    basis = finding.evidence.get("basis")
+    if basis == "validation never improved":
+        return any(f.kind in ("plateau", "divergence", "overfitting", "nan") for f in findings)
+    own = basis == "own improvement"
     return own and any(f.kind in ("plateau", "divergence") for f in findings)

@@ -12,7 +12,7 @@ from losstest.checks import underfitting
 from losstest.config import Config
 
 from ..conftest import healthy_curve
-from .runs import Boundary, kinds, made_up, of_kind, real_with, unpinned
+from .runs import Boundary, kinds, made_up, of_kind, real, real_with, unpinned
 
 CHARS = Config(vocab_size=65)  # the tiny transformers of tests/data/realruns read 65 characters
 
@@ -96,7 +96,31 @@ def _few(points):
     return {"loss": loss, "settings": {"vocab_size": 65}}
 
 
+def _val_falls_by(drop):
+    """A training loss that falls while the validation loss falls by `drop` (log) at best."""
+    evals = np.arange(0, 1000, 50)
+    val = 2.3 * np.exp(-drop * np.minimum(evals, 500) / 500)
+    return {"loss": healthy_curve(1000, 0.02), "val": val, "val_steps": evals}
+
+
+def _val_points(points):
+    return {
+        "loss": healthy_curve(1000, 0.02),
+        "val": [2.3] * int(points),
+        "val_steps": np.arange(int(points)) * 50,
+    }
+
+
+def test_a_real_validation_loss_that_never_improved_warns():
+    (finding,) = of_kind(real("families/logreg_chance_mlflow"), "underfitting")
+    assert finding.severity == "warn" and finding.evidence["basis"] == "validation never improved"
+    assert finding.metric == "val_loss"
+
+
 BOUNDARIES = [
+    # the first level is the median of the first three evaluations: 0.9 of the drop below them
+    Boundary("min_val_improvement", _val_falls_by, quiet=0.023, fires=0.021, silences=0.015, wakes=0.025),
+    Boundary("min_val_points", _val_points, quiet=4, fires=5, silences=6, wakes=4),
     Boundary("chance_fraction", _ends_at_chance, quiet=0.895, fires=0.9, silences=0.92, wakes=0.88),
     Boundary("min_improvement", _falls_by, quiet=0.105, fires=0.1, silences=0.08, wakes=0.12),
     # the final level is the median of the last 5 % (25 points): 12 at chance do not move it
