@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import struct
+from pathlib import Path
 
 import google_crc32c
 import numpy as np
@@ -233,6 +234,14 @@ def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     else:
         frame, damage = _read_by_protobuf(data)
     return frame, len(frame), damage
+
+
+def has_scalars(files: tuple[Path, ...], look_at_most: int = 1 << 20) -> bool:
+    """Whether event files hold any scalar; files larger than `look_at_most` together are
+    taken to (a folder of hyperparameters or a graph alone is a few kilobytes)."""
+    if sum(f.stat().st_size for f in files) > look_at_most:
+        return True
+    return any(read_file(f.read_bytes())[1] for f in files)
 
 
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
