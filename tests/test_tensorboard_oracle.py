@@ -77,9 +77,11 @@ def losstest_scalars(path: Path) -> Scalars:
 
 @pytest.fixture(params=["event by event", "compiled scan"])
 def reading(request, monkeypatch):
-    """Both of the reader's paths: the compiled scan is used here for files of any size."""
+    """Both of the reader's paths: the compiled scan, and protobuf alone where it was not built."""
     if request.param == "compiled scan":
-        monkeypatch.setattr(tensorboard, "COMPILED_FROM_BYTES", 0)
+        assert tensorboard._tfevents is not None, "the compiled scan was not built"
+    else:
+        monkeypatch.setattr(tensorboard, "_tfevents", None)
     return request.param
 
 

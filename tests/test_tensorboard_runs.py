@@ -18,7 +18,9 @@ def series(frame, run: str, metric: str) -> tuple[list[int], list[float]]:
 @pytest.fixture(params=["event by event", "compiled scan"])
 def reading(request, monkeypatch):
     if request.param == "compiled scan":
-        monkeypatch.setattr(tensorboard, "COMPILED_FROM_BYTES", 0)
+        assert tensorboard._tfevents is not None, "the compiled scan was not built"
+    else:
+        monkeypatch.setattr(tensorboard, "_tfevents", None)
     return request.param
 
 

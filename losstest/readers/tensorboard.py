@@ -3,17 +3,16 @@
 A file is a sequence of TFRecords (length, masked CRC-32C of the length, an `Event` protobuf,
 masked CRC-32C of the event). Scalars come as `simple_value` (TF1, Keras, PyTorch, tensorboardX)
 or as rank-0 tensors of the `scalars` plugin (TF2); images, histograms and graphs are skipped.
-Small files are decoded event by event with the tensorboard package's protobuf classes; large
-ones by one compiled scan (`tensorboard_kernel`) that decodes the `simple_value` layout every
-writer uses and hands any other event to the same protobuf classes. Whatever follows damage
-(a bad length, a bad checksum, a cut-off record, an event protobuf cannot parse) is left out
-with a warning, as tensorboard's own reader stops there.
+A compiled scan (`_tfevents.c`, built with the package) checks the records and decodes the
+`simple_value` layout every writer uses, and hands any other event to the tensorboard package's
+protobuf classes; where the scan was not built, every event is decoded by those classes.
+Whatever follows damage (a bad length, a bad checksum, a cut-off record, an event protobuf
+cannot parse) is left out with a warning, as tensorboard's own reader stops there.
 tests/test_tensorboard_oracle.py compares both paths with tensorboard's own loader.
 """
 
 from __future__ import annotations
 
-import functools
 import struct
 from pathlib import Path
 
@@ -26,11 +25,13 @@ from ..frame import concat, empty, long_frame
 from .options import DEFAULT, ReadOptions
 from .source import LFS_POINTER, LFS_PROBLEM, Source
 
+try:
+    from . import _tfevents  # built with the package where a C compiler was at hand
+except ImportError:
+    _tfevents = None
+
 NAME = "tensorboard"
 FILE_MARK = "tfevents"
-# Files from this size on are read by the compiled scan: below it, importing numba and loading
-# the compiled scan (about 0.4 s) costs more than decoding event by event.
-COMPILED_FROM_BYTES = 4 << 20
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
 
@@ -158,28 +159,28 @@ def _read_by_protobuf(data: bytes) -> tuple[pd.DataFrame, str | None]:
                   np.array(value, dtype=np.float64), np.array(wall)), damage  # fmt: skip
 
 
-@functools.cache
-def _crc_table() -> np.ndarray:
-    from .tensorboard_kernel import crc_table
-
-    return crc_table()
-
-
 def _read_compiled(data: bytes) -> tuple[pd.DataFrame, str | None]:
-    from . import tensorboard_kernel as kernel
-
-    buf, table_size = np.frombuffer(data, dtype=np.uint8), 1 << 12
-    while True:
-        table = np.full(table_size, -1, dtype=np.int64)
-        step, wall, value, ids, tags, others, ended, at = kernel.scan(buf, _crc_table(), table)
-        if ended != kernel.TOO_MANY_TAGS:
+    compiled = _tfevents
+    bound, table_size = len(data) // 7 + 1, 1 << 12
+    step, ids = np.empty(bound, dtype=np.int64), np.empty(bound, dtype=np.int64)
+    wall, value = np.empty(bound, dtype=np.float64), np.empty(bound, dtype=np.float64)
+    others = np.empty((len(data) // 16 + 1, 3), dtype=np.int64)
+    while True:  # the table of tags grows with a file of very many tags
+        slots = np.full(table_size, -1, dtype=np.int64)
+        tags = np.empty((table_size // 2 + 1, 2), dtype=np.int64)
+        count, ntags, nothers, ended, at = compiled.scan(
+            data, step, wall, value, ids, tags, slots, others
+        )
+        if ended != compiled.TOO_MANY_TAGS:
             break
         table_size *= 16
+    step, wall, value, ids = step[:count], wall[:count], value[:count], ids[:count]
+    tags, others = tags[:ntags], others[:nothers]
     damage = {
-        kernel.END: None, kernel.TRUNCATED: _truncated, kernel.HEADER_CHECKSUM: _bad_header,
-        kernel.CHECKSUM: _bad_checksum,
+        compiled.END: None, compiled.TRUNCATED: _truncated,
+        compiled.HEADER_CHECKSUM: _bad_header, compiled.CHECKSUM: _bad_checksum,
     }[ended]  # fmt: skip
-    damage = damage(int(at)) if damage else None
+    damage = damage(at) if damage else None
     names = [data[a : a + n].decode("utf-8", "replace") for a, n in tags.tolist()]
     if len(others):  # events of another layout, decoded by protobuf and put in their place
         scalars = _Scalars()
@@ -229,7 +230,7 @@ def _frame(names, codes, step, value, wall) -> pd.DataFrame:
 
 def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     """The scalars of one event file, in write order; the count read; what was damaged."""
-    if len(data) >= COMPILED_FROM_BYTES:
+    if _tfevents is not None:
         frame, damage = _read_compiled(data)
     else:
         frame, damage = _read_by_protobuf(data)

@@ -1,0 +1,320 @@
+/* One pass over a whole TensorBoard event file: framing, both checksums, and the scalars.
+ *
+ * Built with the package (a plain CPython extension, no numpy headers); the TensorBoard reader
+ * falls back to decoding event by event with protobuf where it was not built. Every event whose
+ * layout the scan does not decode exactly (tensors, repeated or conflicting fields, unknown
+ * wire types) is handed back for the protobuf classes, so the scan has to be right only about
+ * the plain `simple_value` layout. tests/test_tensorboard_oracle.py compares it, end to end,
+ * with tensorboard's own loader.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* What ended the scan: the end of the data, damage (as tensorboard's own reader finds it), or a
+ * table of tags too small for the file (the caller then scans again with a larger one). */
+enum { END, TRUNCATED, HEADER_CHECKSUM, CHECKSUM, TOO_MANY_TAGS };
+enum { SKIP, SCALARS, OTHER, FULL }; /* an event: no scalars / decoded here / for protobuf */
+
+static uint32_t table[8][256]; /* CRC-32C (Castagnoli), slicing by 8 */
+
+static void make_table(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        table[0][i] = c;
+    }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++)
+            table[k][i] = (table[k - 1][i] >> 8) ^ table[0][table[k - 1][i] & 0xFF];
+}
+
+static inline uint32_t u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t u64(const uint8_t *p) { return (uint64_t)u32(p) | (uint64_t)u32(p + 4) << 32; }
+
+/* TFRecord's masked CRC-32C of p[0:n]. */
+static uint32_t masked_crc(const uint8_t *p, int64_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    while (n >= 8) {
+        c ^= u32(p);
+        uint32_t high = u32(p + 4);
+        c = table[7][c & 0xFF] ^ table[6][(c >> 8) & 0xFF] ^ table[5][(c >> 16) & 0xFF] ^
+            table[4][c >> 24] ^ table[3][high & 0xFF] ^ table[2][(high >> 8) & 0xFF] ^
+            table[1][(high >> 16) & 0xFF] ^ table[0][high >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n-- > 0) c = table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    c ^= 0xFFFFFFFFu;
+    return ((c >> 15) | (c << 17)) + 0xA282EAD8u;
+}
+
+/* The varint at *i, as protobuf reads it (low 64 bits); 0 if it runs past end or 10 bytes. */
+static inline int varint(const uint8_t *buf, int64_t *i, int64_t end, uint64_t *value) {
+    uint64_t v = 0;
+    for (int k = 0; k < 10 && *i < end; k++) {
+        uint8_t byte = buf[(*i)++];
+        v |= (uint64_t)(byte & 0x7F) << (7 * k);
+        if (byte < 0x80) {
+            *value = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A length-delimited field's bounds at *i; 0 if they do not fit before end. */
+static inline int bounds(const uint8_t *buf, int64_t *i, int64_t end, int64_t *at, int64_t *stop) {
+    uint64_t length;
+    if (!varint(buf, i, end, &length) || length > (uint64_t)(end - *i)) return 0;
+    *at = *i;
+    *stop = *i + (int64_t)length;
+    *i = *stop;
+    return 1;
+}
+
+/* Moves *i past a field's value of this wire type; 0 if it cannot. */
+static inline int skip(const uint8_t *buf, int64_t *i, int64_t end, uint64_t wire) {
+    uint64_t ignored;
+    int64_t at, stop;
+    switch (wire) {
+    case 0: return varint(buf, i, end, &ignored);
+    case 1: return end - *i >= 8 ? (*i += 8, 1) : 0;
+    case 5: return end - *i >= 4 ? (*i += 4, 1) : 0;
+    case 2: return bounds(buf, i, end, &at, &stop);
+    default: return 0; /* groups and invalid wire types: for the protobuf classes */
+    }
+}
+
+/* Kind of one Event message, with its wall time, step and summary bounds. */
+static int event(const uint8_t *buf, int64_t i, int64_t end, double *wall, int64_t *step,
+                 int64_t *summary_at, int64_t *summary_end) {
+    int members = 0, summary = 0;
+    uint64_t key, v;
+    *wall = 0.0;
+    *step = 0;
+    while (i < end) {
+        if (!varint(buf, &i, end, &key)) return OTHER;
+        uint64_t field = key >> 3, wire = key & 7;
+        if (field == 1 && wire == 1 && end - i >= 8) {
+            uint64_t bits = u64(buf + i);
+            memcpy(wall, &bits, 8);
+            i += 8;
+        } else if (field == 2 && wire == 0) {
+            if (!varint(buf, &i, end, &v)) return OTHER;
+            *step = (int64_t)v;
+        } else if (field == 5 && wire == 2) {
+            if (!bounds(buf, &i, end, summary_at, summary_end)) return OTHER;
+            summary = 1;
+            members++;
+        } else if (field <= 2 || field > 0x1FFFFFFF) { /* protobuf decides, or refuses */
+            return OTHER;
+        } else {
+            if (!skip(buf, &i, end, wire)) return OTHER;
+            if (field <= 10) members++;
+        }
+    }
+    if (members > 1) return OTHER; /* several members of the event's oneof: the last one wins */
+    return summary ? SCALARS : SKIP;
+}
+
+/* Kind of one Summary.Value: a scalar, something else, or a layout for protobuf. */
+static int value_of(const uint8_t *buf, int64_t i, int64_t end, int64_t *tag_at,
+                    int64_t *tag_end, double *value) {
+    int kind = SKIP;
+    uint64_t key;
+    int64_t at, stop;
+    *tag_at = *tag_end = 0;
+    while (i < end) {
+        if (!varint(buf, &i, end, &key)) return OTHER;
+        uint64_t field = key >> 3, wire = key & 7;
+        if (field == 1 && wire == 2) {
+            if (!bounds(buf, &i, end, tag_at, tag_end)) return OTHER;
+        } else if (field == 2 && wire == 5 && end - i >= 4) {
+            uint32_t bits = u32(buf + i);
+            float single;
+            memcpy(&single, &bits, 4);
+            *value = (double)single;
+            kind = SCALARS;
+            i += 4;
+        } else if (field >= 3 && field <= 6 && wire == 2) {
+            if (!bounds(buf, &i, end, &at, &stop)) return OTHER;
+            kind = SKIP; /* an image, histogram or audio: the oneof's last member wins */
+        } else if ((field == 7 || field == 9) && wire == 2) {
+            if (!bounds(buf, &i, end, &at, &stop)) return OTHER; /* node name, metadata */
+        } else {
+            return OTHER; /* a tensor, or a field out of its place */
+        }
+    }
+    return kind;
+}
+
+static inline uint64_t fnv1a(const uint8_t *p, int64_t n) {
+    uint64_t h = 14695981039346656037ull;
+    while (n-- > 0) h = (h ^ *p++) * 1099511628211ull;
+    return h;
+}
+
+typedef struct {
+    int64_t *steps, *ids, *tags, *slots, *others;
+    double *walls, *values;
+    int64_t bound, ntags_max, nslots, nothers_max;
+} Out;
+
+/* The id of a tag (numbered in order of first appearance); -1 when the table is full. */
+static int64_t tag_id(const uint8_t *buf, int64_t at, int64_t end, Out *out, int64_t *ntags) {
+    int64_t length = end - at, mask = out->nslots - 1;
+    int64_t slot = (int64_t)(fnv1a(buf + at, length) & (uint64_t)mask);
+    while (out->slots[slot] >= 0) {
+        int64_t known = out->slots[slot];
+        if (out->tags[2 * known + 1] == length &&
+            memcmp(buf + out->tags[2 * known], buf + at, (size_t)length) == 0)
+            return known;
+        slot = (slot + 1) & mask;
+    }
+    if (2 * (*ntags + 1) > out->nslots) return -1;
+    out->slots[slot] = *ntags;
+    out->tags[2 * *ntags] = at;
+    out->tags[2 * *ntags + 1] = length;
+    return (*ntags)++;
+}
+
+#define RECENT 64 /* the tag last seen at each of the first places of an event */
+
+static void scan(const uint8_t *buf, int64_t n, Out *out, int64_t *count_out, int64_t *ntags_out,
+                 int64_t *nothers_out, int64_t *ended_out, int64_t *pos_out) {
+    int64_t count = 0, ntags = 0, nothers = 0, pos = 0, ended = END;
+    int64_t recent[RECENT];
+    for (int k = 0; k < RECENT; k++) recent[k] = -1;
+    while (pos < n) {
+        if (n - pos < 12) { ended = TRUNCATED; break; }
+        uint64_t length = u64(buf + pos);
+        if (masked_crc(buf + pos, 8) != u32(buf + pos + 8)) { ended = HEADER_CHECKSUM; break; }
+        int64_t start = pos + 12;
+        if (n - start < 4 || length > (uint64_t)(n - start - 4)) { ended = TRUNCATED; break; }
+        int64_t end = start + (int64_t)length;
+        if (masked_crc(buf + start, (int64_t)length) != u32(buf + end)) { ended = CHECKSUM; break; }
+        double wall;
+        int64_t step, at = 0, summary_end = 0, mark = count, place = 0;
+        int kind = event(buf, start, end, &wall, &step, &at, &summary_end);
+        while (kind == SCALARS && at < summary_end) {
+            uint64_t key;
+            int64_t value_at, value_end, tag_at, tag_end;
+            double value;
+            if (!varint(buf, &at, summary_end, &key) || key != 0x0A ||
+                !bounds(buf, &at, summary_end, &value_at, &value_end)) {
+                kind = OTHER; /* anything but a Value in the summary */
+                break;
+            }
+            int what = value_of(buf, value_at, value_end, &tag_at, &tag_end, &value);
+            if (what == OTHER) {
+                kind = OTHER;
+            } else if (what == SCALARS) {
+                int64_t tag = place < RECENT ? recent[place] : -1, length = tag_end - tag_at;
+                if (tag < 0 || out->tags[2 * tag + 1] != length ||
+                    memcmp(buf + out->tags[2 * tag], buf + tag_at, (size_t)length) != 0) {
+                    tag = tag_id(buf, tag_at, tag_end, out, &ntags);
+                    if (tag < 0) { kind = FULL; break; }
+                    if (place < RECENT) recent[place] = tag;
+                }
+                out->ids[count] = tag;
+                out->steps[count] = step;
+                out->walls[count] = wall;
+                out->values[count] = value;
+                count++;
+                place++;
+            }
+        }
+        if (kind == FULL) { ended = TOO_MANY_TAGS; break; }
+        if (kind == OTHER) {
+            count = mark;
+            out->others[3 * nothers] = start;
+            out->others[3 * nothers + 1] = end;
+            out->others[3 * nothers + 2] = count;
+            nothers++;
+        }
+        pos = end + 4;
+    }
+    *count_out = count;
+    *ntags_out = ntags;
+    *nothers_out = nothers;
+    *ended_out = ended;
+    *pos_out = pos;
+}
+
+static int writable(Py_buffer *view, int64_t items, const char *what) {
+    if (view->len < items * 8) {
+        PyErr_Format(PyExc_ValueError, "%s holds fewer than %lld items", what, (long long)items);
+        return 0;
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(scan_doc,
+"scan(data, steps, walls, values, ids, tags, slots, others)\n"
+"-> (scalars, tags, other events, how it ended, offset of the record where it ended)\n\n"
+"Fills the int64/float64 arrays given: steps, walls, values and tag ids of every simple_value\n"
+"scalar in write order (room for len(data) // 7 + 1), tags as (offset, length) rows (room for\n"
+"len(slots) // 2 + 1), slots an empty hash table (all -1, a power of two long), others as\n"
+"(start, end, scalars before it) rows of events for protobuf (room for len(data) // 16 + 1).");
+
+static PyObject *py_scan(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data, steps, walls, values, ids, tags, slots, others;
+    if (!PyArg_ParseTuple(args, "y*w*w*w*w*w*w*w*", &data, &steps, &walls, &values, &ids, &tags,
+                          &slots, &others))
+        return NULL;
+    int64_t n = (int64_t)data.len, bound = n / 7 + 1, nslots = (int64_t)(slots.len / 8);
+    PyObject *result = NULL;
+    if (nslots < 2 || (nslots & (nslots - 1))) {
+        PyErr_SetString(PyExc_ValueError, "slots must be a power of two long");
+    } else if (writable(&steps, bound, "steps") && writable(&walls, bound, "walls") &&
+               writable(&values, bound, "values") && writable(&ids, bound, "ids") &&
+               writable(&tags, 2 * (nslots / 2 + 1), "tags") &&
+               writable(&others, 3 * (n / 16 + 1), "others")) {
+        Out out = {steps.buf, ids.buf, tags.buf, slots.buf, others.buf, walls.buf, values.buf,
+                   bound, nslots / 2 + 1, nslots, n / 16 + 1};
+        int64_t count, ntags, nothers, ended, pos;
+        Py_BEGIN_ALLOW_THREADS
+        scan(data.buf, n, &out, &count, &ntags, &nothers, &ended, &pos);
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("LLLLL", (long long)count, (long long)ntags, (long long)nothers,
+                               (long long)ended, (long long)pos);
+    }
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&steps);
+    PyBuffer_Release(&walls);
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&ids);
+    PyBuffer_Release(&tags);
+    PyBuffer_Release(&slots);
+    PyBuffer_Release(&others);
+    return result;
+}
+
+static PyMethodDef methods[] = {{"scan", py_scan, METH_VARARGS, scan_doc}, {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_tfevents",
+    .m_doc = "The compiled scan of TensorBoard event files.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__tfevents(void) {
+    make_table();
+    PyObject *m = PyModule_Create(&module);
+    if (m && (PyModule_AddIntConstant(m, "END", END) || PyModule_AddIntConstant(m, "TRUNCATED", TRUNCATED) ||
+              PyModule_AddIntConstant(m, "HEADER_CHECKSUM", HEADER_CHECKSUM) ||
+              PyModule_AddIntConstant(m, "CHECKSUM", CHECKSUM) ||
+              PyModule_AddIntConstant(m, "TOO_MANY_TAGS", TOO_MANY_TAGS))) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
