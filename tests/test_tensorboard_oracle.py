@@ -17,8 +17,11 @@ import struct
 from collections import defaultdict
 from pathlib import Path
 
+import google_crc32c
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import losstest
 from losstest.errors import InputError
@@ -338,3 +341,61 @@ def test_long_sweep_of_damage(made, tmp_path, reading):
         expected = tensorboard_scalars(path)
         if expected:
             assert losstest_scalars(path) == expected, what
+
+
+# --- event payloads the scan must not misread ---------------------------------------------
+
+
+def _record(payload: bytes) -> bytes:
+    def masked(data: bytes) -> int:
+        crc = google_crc32c.value(data)
+        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+    head = struct.pack("<Q", len(payload))
+    return head + struct.pack("<I", masked(head)) + payload + struct.pack("<I", masked(payload))
+
+
+def _payloads(data: bytes) -> list[bytes]:
+    ends, out, pos = sorted(record_ends(data)), [], 0
+    for end in ends[1:]:
+        out.append(data[pos + 12 : end - 4])
+        pos = end
+    return out
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_scan_reads_mangled_events_as_protobuf_does(made, data):
+    """Events changed inside intact records (checksums made right again): the compiled scan
+    must find the same scalars as protobuf, and stop at the same event protobuf cannot parse."""
+    source = made("tensors shuffled", write_tag_sweep, "shuffled", True).read_bytes()
+    payloads = _payloads(source)[:40]
+    for _ in range(data.draw(st.integers(1, 4))):
+        index = data.draw(st.integers(0, len(payloads) - 1))
+        payload = bytearray(payloads[index])
+        at = data.draw(st.integers(0, len(payload)))
+        change = data.draw(st.sampled_from(["flip", "cut", "insert", "drop"]))
+        if change == "flip" and at < len(payload):
+            payload[at] ^= 1 << data.draw(st.integers(0, 7))
+        elif change == "cut":
+            del payload[at:]
+        elif change == "insert":
+            payload[at:at] = data.draw(st.binary(min_size=1, max_size=12))
+        else:
+            del payload[at : at + data.draw(st.integers(1, 12))]
+        payloads[index] = bytes(payload)
+    mangled = b"".join(_record(p) for p in payloads)
+    compiled = tensorboard._tfevents
+    assert compiled is not None, "the compiled scan was not built"
+    frame, count, damage = tensorboard.read_file(mangled)
+    try:
+        tensorboard._tfevents = None
+        expected, expected_count, expected_damage = tensorboard.read_file(mangled)
+    finally:
+        tensorboard._tfevents = compiled
+    assert (count, damage) == (expected_count, expected_damage)
+    assert frame["metric"].astype(str).tolist() == expected["metric"].astype(str).tolist()
+    for column in ("step", "value", "wall_time") if count else ():
+        assert frame[column].to_numpy().view(np.int64).tolist() == (
+            expected[column].to_numpy().view(np.int64).tolist()
+        )

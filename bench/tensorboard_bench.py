@@ -1,0 +1,153 @@
+"""TensorBoard in `make bench`: `losstest analyze` end to end against tbparse's `.scalars`, every
+value compared bit for bit, and time and peak memory as the file grows (bench/TENSORBOARD.md).
+
+The event files hold the standard scalar layout of torch's and TF1's writers: per step one event
+of wall time, step and a summary of four `simple_value`s. They are put together with numpy (the
+protobuf classes take 30 s per million steps); tbparse, which reads them through tensorboard's
+own loader, is the check that they are what a writer makes.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+PY = sys.executable
+TAGS = (b"loss", b"lr", b"grad_norm", b"tokens")
+TARGET = 35.0  # times faster than tbparse, end to end
+
+
+def _framed(payloads: np.ndarray) -> np.ndarray:
+    """TFRecords (length, masked CRC of it, payload, masked CRC of it) of equal-length rows."""
+    from losstest.readers.tensorboard import masked_crc
+
+    count, width = payloads.shape
+    head = struct.pack("<Q", width)
+    rows = np.empty((count, width + 16), dtype=np.uint8)
+    rows[:, :8] = np.frombuffer(head, dtype=np.uint8)
+    rows[:, 8:12] = np.frombuffer(struct.pack("<I", masked_crc(head)), dtype=np.uint8)
+    rows[:, 12:-4] = payloads
+    crcs = np.fromiter((masked_crc(row.tobytes()) for row in payloads), np.uint32, count)
+    rows[:, -4:] = crcs.astype("<u4").view(np.uint8).reshape(count, 4)
+    return rows
+
+
+def _varints(values: np.ndarray, width: int) -> np.ndarray:
+    shifts = 7 * np.arange(width, dtype=np.uint64)
+    out = ((values[:, None].astype(np.uint64) >> shifts) & 0x7F).astype(np.uint8)
+    out[:, :-1] |= 0x80
+    return out
+
+
+def event_file(steps: int, out: Path, curve) -> Path:
+    """A run of `steps` events of four scalars each (generated once, kept under bench/out)."""
+    folder = out / f"tb_{steps}x4"
+    path = folder / "events.out.tfevents.1700000000.bench.1.0"
+    if path.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    step = np.arange(steps, dtype=np.int64)
+    columns = (curve(steps), np.full(steps, 3e-4), 1 + step % 7 / 10, step * 512.0)
+    template = b"".join(b"\x0a" + bytes([len(t) + 7, 0x0A, len(t)]) + t + b"\x15" + bytes(4)
+                        for t in TAGS)  # fmt: skip
+    summary = np.tile(np.frombuffer(template, dtype=np.uint8), (steps, 1))
+    at = 0
+    for tag, column in zip(TAGS, columns, strict=True):
+        at += 4 + len(tag) + 1
+        summary[:, at : at + 4] = column.astype("<f4").view(np.uint8).reshape(steps, 4)
+        at += 4
+    with path.open("wb") as f:
+        version = b"\x09" + struct.pack("<d", 1.7e9) + b"\x1a\x0dbrain.Event:2"
+        f.write(_framed(np.frombuffer(version, dtype=np.uint8)[None, :]).tobytes())
+        for width in range(1, 10):  # events grouped by the width of their step's varint
+            chosen = step[(step >= (1 << (7 * (width - 1))) if width > 1 else True)
+                          & (step < (1 << (7 * width)))]  # fmt: skip
+            if not len(chosen):
+                continue
+            wall = (1.7e9 + chosen).astype("<f8").view(np.uint8).reshape(-1, 8)
+            payload = np.concatenate([
+                np.full((len(chosen), 1), 0x09, np.uint8), wall,
+                np.full((len(chosen), 1), 0x10, np.uint8), _varints(chosen, width),
+                np.tile(np.array([0x2A, len(template)], np.uint8), (len(chosen), 1)),
+                summary[chosen],
+            ], axis=1)  # fmt: skip
+            f.write(_framed(payload).tobytes())
+    return folder
+
+
+def _run(command: list[str]) -> tuple[float, float, str]:
+    """Wall time, peak resident memory (MB) and output of a fresh process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    took = time.perf_counter() - start
+    if status:
+        raise RuntimeError(f"{command} exited with {status}")
+    return took, usage.ru_maxrss / 1024, output
+
+
+def analyze_command(folder: Path) -> list[str]:
+    return [PY, "-m", "losstest", "analyze", str(folder), "--format", "json"]
+
+
+def same_as_tbparse(folder: Path, npz: Path) -> str:
+    """'' if every scalar losstest reads is bit-equal to tbparse's, else what differs."""
+    import losstest
+
+    frame = losstest.load(folder)
+    theirs = np.load(npz)
+    for tag in (t.decode() for t in TAGS):
+        ours = frame[frame["metric"] == tag]
+        chosen = theirs["tag"] == tag
+        if not np.array_equal(ours["step"].to_numpy(), theirs["step"][chosen]):
+            return f"steps of {tag} differ"
+        bits = theirs["value"][chosen].astype(np.float64).view(np.int64)
+        if not np.array_equal(ours["value"].to_numpy().view(np.int64), bits):
+            return f"values of {tag} differ"
+    return "" if len(frame) == len(theirs["tag"]) else "counts differ"
+
+
+def bench_against_tbparse(steps: int, out: Path, curve, verdict) -> None:
+    folder = event_file(steps, out, curve)
+    ours = min(_run(analyze_command(folder))[0] for _ in range(2))  # the best of two
+    npz = out / f"tbparse_{steps}x4.npz"
+    script = (
+        "import sys, time, numpy as np; from tbparse import SummaryReader; "
+        f"t = time.perf_counter(); df = SummaryReader({str(folder)!r}).scalars; "
+        "took = time.perf_counter() - t; "
+        f"np.savez({str(npz)!r}, step=df['step'].to_numpy(), tag=df['tag'].to_numpy(str), "
+        "value=df['value'].to_numpy()); print(took)"
+    )
+    try:
+        theirs = float(_run([PY, "-c", script])[2])
+    except RuntimeError:
+        print(
+            f"----  TensorBoard {steps:,} steps x 4: losstest {ours:.2f} s; tbparse not installed"
+        )
+        return
+    differs = same_as_tbparse(folder, npz)
+    verdict(
+        f"TensorBoard {steps:,} steps x 4 scalars, analyze end to end",
+        theirs >= TARGET * ours and not differs,
+        f"losstest {ours:.2f} s (fresh process, start-up included); tbparse .scalars "
+        f"{theirs:.1f} s; {theirs / ours:.1f}x (target >= {TARGET:.0f}x); "
+        f"bit-equal to tbparse: {differs or 'yes'}",
+    )
+
+
+def bench_growth(steps_list: list[int], out: Path, curve) -> None:
+    """Time and peak memory of `analyze` as the run grows: they should grow linearly."""
+    print("----  TensorBoard growth (analyze end to end, fresh process):")
+    for steps in steps_list:
+        folder = event_file(steps, out, curve)
+        size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+        took, rss, _ = min(_run(analyze_command(folder)) for _ in range(2))
+        print(f"      {4 * steps / 1e6:5.1f}M scalars ({size:4.0f} MB): {took:5.2f} s, "
+              f"peak RSS {rss:5.0f} MB")  # fmt: skip
