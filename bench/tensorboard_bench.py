@@ -9,7 +9,6 @@ own loader, is the check that they are what a writer makes.
 
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 import sys
@@ -81,20 +80,34 @@ def event_file(steps: int, out: Path, curve) -> Path:
     return folder
 
 
-def _run(command: list[str]) -> tuple[float, float, str]:
-    """Wall time, peak resident memory (MB) and output of a fresh process."""
+# Runs `python -m losstest ...` and prints its own peak memory (VmHWM, which starts afresh at
+# exec; ru_maxrss would keep the bench's own size, inherited at fork).
+MEASURED = """
+import resource, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_module("losstest", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(int(peak.split()[1]) / 1024, usage.ru_utime + usage.ru_stime, file=sys.stderr)
+"""
+
+
+def _run(command: list[str]) -> tuple[float, ...]:
+    """Wall time of a fresh process, and the numbers it printed last on standard error (peak
+    memory in MB and CPU seconds under MEASURED; tbparse's own time in the tbparse script)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read() if process.stdout else ""
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
-    if status:
-        raise RuntimeError(f"{command} exited with {status}")
-    return took, usage.ru_maxrss / 1024, output
+    if done.returncode:
+        raise RuntimeError(f"{command} exited with {done.returncode}: {done.stderr[-500:]}")
+    return took, *map(float, done.stderr.strip().splitlines()[-1].split())
 
 
 def analyze_command(folder: Path) -> list[str]:
-    return [PY, "-m", "losstest", "analyze", str(folder), "--format", "json"]
+    return [PY, "-c", MEASURED, "losstest", "analyze", str(folder), "--format", "json"]
 
 
 def same_as_tbparse(folder: Path, npz: Path) -> str:
@@ -123,10 +136,10 @@ def bench_against_tbparse(steps: int, out: Path, curve, verdict) -> None:
         f"t = time.perf_counter(); df = SummaryReader({str(folder)!r}).scalars; "
         "took = time.perf_counter() - t; "
         f"np.savez({str(npz)!r}, step=df['step'].to_numpy(), tag=df['tag'].to_numpy(str), "
-        "value=df['value'].to_numpy()); print(took)"
+        "value=df['value'].to_numpy()); print(took, file=sys.stderr)"
     )
     try:
-        theirs = float(_run([PY, "-c", script])[2])
+        theirs = _run([PY, "-c", script])[1]
     except RuntimeError:
         print(
             f"----  TensorBoard {steps:,} steps x 4: losstest {ours:.2f} s; tbparse not installed"
@@ -148,6 +161,6 @@ def bench_growth(steps_list: list[int], out: Path, curve) -> None:
     for steps in steps_list:
         folder = event_file(steps, out, curve)
         size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-        took, rss, _ = min(_run(analyze_command(folder)) for _ in range(2))
-        print(f"      {4 * steps / 1e6:5.1f}M scalars ({size:4.0f} MB): {took:5.2f} s, "
-              f"peak RSS {rss:5.0f} MB")  # fmt: skip
+        took, rss, cpu = min(_run(analyze_command(folder)) for _ in range(2))
+        print(f"      {4 * steps / 1e6:5.1f}M scalars ({size:4.0f} MB): {took:5.2f} s "
+              f"({cpu:5.2f} s CPU), peak RSS {rss:5.0f} MB")  # fmt: skip
