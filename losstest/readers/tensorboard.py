@@ -159,8 +159,9 @@ def _read_by_protobuf(data: bytes) -> tuple[pd.DataFrame, str | None]:
                   np.array(value, dtype=np.float64), np.array(wall)), damage  # fmt: skip
 
 
-def _read_compiled(data: bytes) -> tuple[pd.DataFrame, str | None]:
-    compiled = _tfevents
+def _scan(data: bytes):
+    """The compiled scan: arrays of the `simple_value` scalars, the tags as (offset, length)
+    rows, the other events as (start, end, scalars before it) rows, and the damage."""
     bound, table_size = len(data) // 7 + 1, 1 << 12
     step, ids = np.empty(bound, dtype=np.int64), np.empty(bound, dtype=np.int64)
     wall, value = np.empty(bound, dtype=np.float64), np.empty(bound, dtype=np.float64)
@@ -168,47 +169,45 @@ def _read_compiled(data: bytes) -> tuple[pd.DataFrame, str | None]:
     while True:  # the table of tags grows with a file of very many tags
         slots = np.full(table_size, -1, dtype=np.int64)
         tags = np.empty((table_size // 2 + 1, 2), dtype=np.int64)
-        count, ntags, nothers, ended, at = compiled.scan(
+        count, ntags, nothers, ended, at = _tfevents.scan(
             data, step, wall, value, ids, tags, slots, others
         )
-        if ended != compiled.TOO_MANY_TAGS:
+        if ended != _tfevents.TOO_MANY_TAGS:
             break
         table_size *= 16
-    step, wall, value, ids = step[:count], wall[:count], value[:count], ids[:count]
-    tags, others = tags[:ntags], others[:nothers]
     damage = {
-        compiled.END: None, compiled.TRUNCATED: _truncated,
-        compiled.HEADER_CHECKSUM: _bad_header, compiled.CHECKSUM: _bad_checksum,
+        _tfevents.END: None, _tfevents.TRUNCATED: _truncated,
+        _tfevents.HEADER_CHECKSUM: _bad_header, _tfevents.CHECKSUM: _bad_checksum,
     }[ended]  # fmt: skip
-    damage = damage(at) if damage else None
+    return (step[:count], wall[:count], value[:count], ids[:count], tags[:ntags],
+            others[:nothers], damage(at) if damage else None)  # fmt: skip
+
+
+def _read_compiled(data: bytes) -> tuple[pd.DataFrame, str | None]:
+    step, wall, value, ids, tags, others, damage = _scan(data)
     names = [data[a : a + n].decode("utf-8", "replace") for a, n in tags.tolist()]
+    codes = {name: i for i, name in enumerate(dict.fromkeys(names))}
+    ids = _recoded(names, codes, ids)
     if len(others):  # events of another layout, decoded by protobuf and put in their place
-        scalars = _Scalars()
-        scalars.codes = {name: i for i, name in enumerate(dict.fromkeys(names))}
-        before = []
-        starts, ends, at_scalar = others.T.tolist()
-        for start, end, position in zip(starts, ends, at_scalar, strict=True):
+        scalars, before = _Scalars(), []
+        scalars.codes = codes
+        for start, end, position in others.tolist():
             count = len(scalars.rows)
             if _protobuf_events(data, [start], [end], scalars) is not None:
                 damage = _undecodable(start - 12)
-                keep = position
-                step, wall, value, ids = step[:keep], wall[:keep], value[:keep], ids[:keep]
+                kept = slice(0, position)
+                step, wall, value, ids = step[kept], wall[kept], value[kept], ids[kept]
                 break
             before += [position] * (len(scalars.rows) - count)
-        ids = _recoded(names, scalars.codes, ids)
-        names = list(scalars.codes)
         if scalars.rows:
-            codes, steps, values, walls = (np.array(c) for c in zip(*scalars.rows, strict=True))
-            ids = np.insert(ids, before, codes)
+            added, steps, values, walls = (np.array(c) for c in zip(*scalars.rows, strict=True))
+            ids = np.insert(ids, before, added)
             step = np.insert(step, before, steps.astype(np.int64))
             value = np.insert(value, before, values.astype(np.float64))
             wall = np.insert(wall, before, walls.astype(np.float64))
-    else:
-        ids = _recoded(names, {name: i for i, name in enumerate(dict.fromkeys(names))}, ids)
-        names = list(dict.fromkeys(names))
     if not len(value):
         return empty(), damage
-    return _frame(names, ids, step, value, wall), damage
+    return _frame(list(codes), ids, step, value, wall), damage
 
 
 def _recoded(names: list[str], codes: dict[str, int], ids: np.ndarray) -> np.ndarray:
