@@ -399,3 +399,20 @@ def test_scan_reads_mangled_events_as_protobuf_does(made, data):
         assert frame[column].to_numpy().view(np.int64).tolist() == (
             expected[column].to_numpy().view(np.int64).tolist()
         )
+
+
+def test_an_event_protobuf_cannot_parse_ends_the_file_with_a_warning(made, tmp_path, reading):
+    """A record whose checksums hold but whose event is not a protobuf: tensorboard's loader
+    raises there; losstest keeps every scalar before it and says where it stopped."""
+    payloads = _payloads(made("mixed", write_mixed).read_bytes())
+    broken = b"\x0a\xff\xff\xff\xff\x0f"  # a field longer than the event
+    path = tmp_path / "events.out.tfevents.1.broken"
+    path.write_bytes(b"".join(_record(p) for p in payloads[:9]))
+    expected = tensorboard_scalars(path)
+    path.write_bytes(b"".join(_record(p) for p in [*payloads[:9], broken, *payloads[9:]]))
+    assert losstest_scalars(path) == expected and len(expected["loss"]) == 4
+    warnings: list[str] = []
+    losstest.analyze(path, on_error=lambda e: None, on_warning=warnings.append)
+    offset = sum(len(p) + 16 for p in payloads[:9])
+    assert warnings == [f"{path}: an event that is not a valid protobuf at byte {offset}; "
+                        "read the 12 scalars before it"]  # fmt: skip
