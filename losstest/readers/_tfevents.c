@@ -2,9 +2,9 @@
  *
  * Built with the package (a plain CPython extension, no numpy headers); the TensorBoard reader
  * falls back to decoding event by event with protobuf where it was not built. Every event whose
- * layout the scan does not decode exactly (tensors, repeated or conflicting fields, unknown
- * wire types) is handed back for the protobuf classes, so the scan has to be right only about
- * the plain `simple_value` layout. tests/test_tensorboard_oracle.py compares it, end to end,
+ * layout the scan does not decode exactly (tensors other than rank-0 floats, repeated or
+ * conflicting fields, unknown wire types) is handed back for the protobuf classes, so the scan
+ * has to be right only about the layouts writers use for scalars. tests/test_tensorboard_oracle.py compares it, end to end,
  * with tensorboard's own loader.
  */
 #define PY_SSIZE_T_CLEAN
@@ -122,12 +122,105 @@ static int event(const uint8_t *buf, int64_t i, int64_t end, double *wall, int64
     return summary ? SCALARS : SKIP;
 }
 
-/* Kind of one Summary.Value: a scalar, something else, or a layout for protobuf. */
+static inline float f32(const uint8_t *p) {
+    uint32_t bits = u32(p);
+    float single;
+    memcpy(&single, &bits, 4);
+    return single;
+}
+
+static inline double f64(const uint8_t *p) {
+    uint64_t bits = u64(p);
+    double value;
+    memcpy(&value, &bits, 8);
+    return value;
+}
+
+enum { DT_FLOAT = 1, DT_DOUBLE = 2 };
+
+/* The value of a rank-0 float or double TensorProto, as TF2 writes scalars (its one element in
+ * float_val, double_val or tensor_content); 0 for any other tensor, which protobuf decides. */
+static int scalar_tensor(const uint8_t *buf, int64_t i, int64_t end, double *value) {
+    uint64_t key, dtype = 0;
+    int64_t at, stop, content = 0, content_end = 0, floats = 0, doubles = 0;
+    double last_float = 0.0, last_double = 0.0;
+    while (i < end) {
+        if (!varint(buf, &i, end, &key)) return 0;
+        uint64_t field = key >> 3, wire = key & 7;
+        if (field == 1 && wire == 0) {
+            if (!varint(buf, &i, end, &dtype)) return 0;
+        } else if (field == 2 && wire == 2) { /* the shape: rank 0 has no dimension */
+            if (!bounds(buf, &i, end, &at, &stop) || stop != at) return 0;
+        } else if (field == 4 && wire == 2) {
+            if (!bounds(buf, &i, end, &content, &content_end)) return 0;
+        } else if (field == 5 && wire == 5 && end - i >= 4) {
+            last_float = f32(buf + i);
+            floats++;
+            i += 4;
+        } else if (field == 6 && wire == 1 && end - i >= 8) {
+            last_double = f64(buf + i);
+            doubles++;
+            i += 8;
+        } else if ((field == 5 || field == 6) && wire == 2) { /* packed */
+            int64_t width = field == 5 ? 4 : 8;
+            if (!bounds(buf, &i, end, &at, &stop) || (stop - at) % width) return 0;
+            for (; at < stop; at += width) {
+                if (field == 5) last_float = f32(buf + at), floats++;
+                else last_double = f64(buf + at), doubles++;
+            }
+        } else {
+            return 0;
+        }
+    }
+    if (content_end > content) { /* tensor_content, when there is any, is what counts */
+        if (dtype == DT_FLOAT && content_end - content == 4) *value = f32(buf + content);
+        else if (dtype == DT_DOUBLE && content_end - content == 8) *value = f64(buf + content);
+        else return 0;
+        return 1;
+    }
+    if (dtype == DT_FLOAT && floats == 1 && doubles == 0) *value = last_float;
+    else if (dtype == DT_DOUBLE && doubles == 1 && floats == 0) *value = last_double;
+    else return 0;
+    return 1;
+}
+
+/* The plugin name of a SummaryMetadata (the last written, as protobuf merges them); 0 if the
+ * message is not in the shape writers give it. */
+static int plugin_name(const uint8_t *buf, int64_t i, int64_t end, int64_t *at, int64_t *stop) {
+    uint64_t key;
+    int64_t data, data_end, ignored, ignored_end;
+    while (i < end) {
+        if (!varint(buf, &i, end, &key)) return 0;
+        uint64_t field = key >> 3, wire = key & 7;
+        if (field == 1 && wire == 2) { /* plugin_data: plugin_name (1), content (2) */
+            if (!bounds(buf, &i, end, &data, &data_end)) return 0;
+            while (data < data_end) {
+                if (!varint(buf, &data, data_end, &key)) return 0;
+                if (key == 0x0A) {
+                    if (!bounds(buf, &data, data_end, at, stop)) return 0;
+                } else if (key != 0x12 || !bounds(buf, &data, data_end, &ignored, &ignored_end)) {
+                    return 0;
+                }
+            }
+        } else if ((field == 2 || field == 3) && wire == 2) { /* display name, description */
+            if (!bounds(buf, &i, end, &ignored, &ignored_end)) return 0;
+        } else if (field == 4 && wire == 0) { /* data class */
+            if (!skip(buf, &i, end, wire)) return 0;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Kind of one Summary.Value: a scalar, something else, or a layout for protobuf. A value holds
+ * a scalar as `simple_value`, or as a rank-0 tensor whose metadata names the `scalars` plugin
+ * or no plugin (TF2 writes the metadata with a tag's first value only). */
 static int value_of(const uint8_t *buf, int64_t i, int64_t end, int64_t *tag_at,
                     int64_t *tag_end, double *value) {
-    int kind = SKIP;
+    int kind = SKIP, tensors = 0;
     uint64_t key;
-    int64_t at, stop;
+    int64_t at, stop, tensor = 0, tensor_end = 0, name = 0, name_end = 0;
     *tag_at = *tag_end = 0;
     while (i < end) {
         if (!varint(buf, &i, end, &key)) return OTHER;
@@ -135,22 +228,31 @@ static int value_of(const uint8_t *buf, int64_t i, int64_t end, int64_t *tag_at,
         if (field == 1 && wire == 2) {
             if (!bounds(buf, &i, end, tag_at, tag_end)) return OTHER;
         } else if (field == 2 && wire == 5 && end - i >= 4) {
-            uint32_t bits = u32(buf + i);
-            float single;
-            memcpy(&single, &bits, 4);
-            *value = (double)single;
+            *value = (double)f32(buf + i);
             kind = SCALARS;
             i += 4;
         } else if (field >= 3 && field <= 6 && wire == 2) {
             if (!bounds(buf, &i, end, &at, &stop)) return OTHER;
             kind = SKIP; /* an image, histogram or audio: the oneof's last member wins */
-        } else if ((field == 7 || field == 9) && wire == 2) {
-            if (!bounds(buf, &i, end, &at, &stop)) return OTHER; /* node name, metadata */
+        } else if (field == 8 && wire == 2) {
+            if (!bounds(buf, &i, end, &tensor, &tensor_end)) return OTHER;
+            kind = OTHER; /* a tensor: decided below */
+            tensors++;
+        } else if (field == 9 && wire == 2) {
+            if (!bounds(buf, &i, end, &at, &stop) || !plugin_name(buf, at, stop, &name, &name_end))
+                return OTHER;
+        } else if (field == 7 && wire == 2) {
+            if (!bounds(buf, &i, end, &at, &stop)) return OTHER; /* node name */
         } else {
-            return OTHER; /* a tensor, or a field out of its place */
+            return OTHER; /* a field out of its place */
         }
     }
-    return kind;
+    if (kind != OTHER) return kind;
+    if (tensors > 1) return OTHER; /* protobuf would merge the tensors */
+    int64_t length = name_end - name;
+    if (!(length == 0 || (length == 7 && memcmp(buf + name, "scalars", 7) == 0)))
+        return SKIP; /* a tensor of another plugin: text, images, histograms, hparams... */
+    return scalar_tensor(buf, tensor, tensor_end, value) ? SCALARS : OTHER;
 }
 
 static inline uint64_t fnv1a(const uint8_t *p, int64_t n) {
@@ -204,7 +306,7 @@ static void scan(const uint8_t *buf, int64_t n, Out *out, int64_t *count_out, in
         while (kind == SCALARS && at < summary_end) {
             uint64_t key;
             int64_t value_at, value_end, tag_at, tag_end;
-            double value;
+            double value = 0.0;
             if (!varint(buf, &at, summary_end, &key) || key != 0x0A ||
                 !bounds(buf, &at, summary_end, &value_at, &value_end)) {
                 kind = OTHER; /* anything but a Value in the summary */

@@ -3,9 +3,10 @@
 A file is a sequence of TFRecords (length, masked CRC-32C of the length, an `Event` protobuf,
 masked CRC-32C of the event). Scalars come as `simple_value` (TF1, Keras, PyTorch, tensorboardX)
 or as rank-0 tensors of the `scalars` plugin (TF2); images, histograms and graphs are skipped.
-A compiled scan (`_tfevents.c`, built with the package) checks the records and decodes the
-`simple_value` layout every writer uses, and hands any other event to the tensorboard package's
-protobuf classes; where the scan was not built, every event is decoded by those classes.
+A compiled scan (`_tfevents.c`, built with the package) checks the records and decodes both
+layouts writers use (`simple_value`, and TF2's rank-0 float tensors), and hands any other event
+to the tensorboard package's protobuf classes; where the scan was not built, every event is
+decoded by those classes.
 Whatever follows damage (a bad length, a bad checksum, a cut-off record, an event protobuf
 cannot parse) is left out with a warning, as tensorboard's own reader stops there.
 tests/test_tensorboard_oracle.py compares both paths with tensorboard's own loader.
