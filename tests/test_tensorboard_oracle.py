@@ -416,3 +416,16 @@ def test_an_event_protobuf_cannot_parse_ends_the_file_with_a_warning(made, tmp_p
     offset = sum(len(p) + 16 for p in payloads[:9])
     assert warnings == [f"{path}: an event that is not a valid protobuf at byte {offset}; "
                         "read the 12 scalars before it"]  # fmt: skip
+
+
+@pytest.mark.parametrize("by_table", [False, True])
+def test_checksums_of_the_scan_are_crc32c(by_table):
+    """Both ways the scan computes CRC-32C (the crc32 instruction, the table) against
+    google-crc32c, on every length from 0 to 300 bytes and a long one."""
+    compiled = tensorboard._tfevents
+    assert compiled is not None, "the compiled scan was not built"
+    data = np.random.default_rng(0).integers(0, 256, 70_000, dtype=np.uint8).tobytes()
+    for n in [*range(301), 70_000]:
+        crc = google_crc32c.value(data[:n])
+        expected = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+        assert compiled.masked_crc(data[:n], by_table) == expected, n

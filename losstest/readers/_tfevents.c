@@ -4,8 +4,8 @@
  * falls back to decoding event by event with protobuf where it was not built. Every event whose
  * layout the scan does not decode exactly (tensors other than rank-0 floats, repeated or
  * conflicting fields, unknown wire types) is handed back for the protobuf classes, so the scan
- * has to be right only about the layouts writers use for scalars. tests/test_tensorboard_oracle.py compares it, end to end,
- * with tensorboard's own loader.
+ * has to be right only about the layouts writers use for scalars.
+ * tests/test_tensorboard_oracle.py compares it, end to end, with tensorboard's own loader.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -17,7 +17,8 @@
 enum { END, TRUNCATED, HEADER_CHECKSUM, CHECKSUM, TOO_MANY_TAGS };
 enum { SKIP, SCALARS, OTHER, FULL }; /* an event: no scalars / decoded here / for protobuf */
 
-static uint32_t table[8][256]; /* CRC-32C (Castagnoli), slicing by 8 */
+/* CRC-32C (Castagnoli) slicing by 8, for machines without a crc32 instruction. */
+static uint32_t table[8][256];
 
 static void make_table(void) {
     for (uint32_t i = 0; i < 256; i++) {
@@ -34,10 +35,11 @@ static inline uint32_t u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static inline uint64_t u64(const uint8_t *p) { return (uint64_t)u32(p) | (uint64_t)u32(p + 4) << 32; }
+static inline uint64_t u64(const uint8_t *p) {
+    return (uint64_t)u32(p) | (uint64_t)u32(p + 4) << 32;
+}
 
-/* TFRecord's masked CRC-32C of p[0:n]. */
-static uint32_t masked_crc(const uint8_t *p, int64_t n) {
+static uint32_t crc_by_table(const uint8_t *p, int64_t n) {
     uint32_t c = 0xFFFFFFFFu;
     while (n >= 8) {
         c ^= u32(p);
@@ -49,8 +51,36 @@ static uint32_t masked_crc(const uint8_t *p, int64_t n) {
         n -= 8;
     }
     while (n-- > 0) c = table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
-    c ^= 0xFFFFFFFFu;
-    return ((c >> 15) | (c << 17)) + 0xA282EAD8u;
+    return c ^ 0xFFFFFFFFu;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <nmmintrin.h>
+/* SSE 4.2's crc32 instruction computes CRC-32C, about five times faster than the table. */
+__attribute__((target("sse4.2"))) static uint32_t crc_by_instruction(const uint8_t *p, int64_t n) {
+    uint64_t c = 0xFFFFFFFFu;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        c = _mm_crc32_u64(c, word);
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+    return c32 ^ 0xFFFFFFFFu;
+}
+static int has_instruction(void) { return __builtin_cpu_supports("sse4.2"); }
+#else
+static uint32_t crc_by_instruction(const uint8_t *p, int64_t n) { return crc_by_table(p, n); }
+static int has_instruction(void) { return 0; }
+#endif
+
+static int use_instruction; /* set once, when the module loads */
+
+static inline uint32_t masked(uint32_t c) { return ((c >> 15) | (c << 17)) + 0xA282EAD8u; }
+
+/* TFRecord's masked CRC-32C of p[0:n]. */
+static inline uint32_t masked_crc(const uint8_t *p, int64_t n) {
+    return masked(use_instruction ? crc_by_instruction(p, n) : crc_by_table(p, n));
 }
 
 /* The varint at *i, as protobuf reads it (low 64 bits); 0 if it runs past end or 10 bytes. */
@@ -398,7 +428,26 @@ static PyObject *py_scan(PyObject *self, PyObject *args) {
     return result;
 }
 
-static PyMethodDef methods[] = {{"scan", py_scan, METH_VARARGS, scan_doc}, {NULL, NULL, 0, NULL}};
+PyDoc_STRVAR(crc_doc,
+"masked_crc(data, by_table) -> TFRecord's masked CRC-32C, as the scan checks it\n"
+"(by the crc32 instruction where there is one, unless by_table).");
+
+static PyObject *py_masked_crc(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    int by_table;
+    if (!PyArg_ParseTuple(args, "y*p", &data, &by_table)) return NULL;
+    uint32_t c = by_table || !use_instruction ? crc_by_table(data.buf, (int64_t)data.len)
+                                              : crc_by_instruction(data.buf, (int64_t)data.len);
+    PyBuffer_Release(&data);
+    return PyLong_FromUnsignedLong(masked(c));
+}
+
+static PyMethodDef methods[] = {
+    {"scan", py_scan, METH_VARARGS, scan_doc},
+    {"masked_crc", py_masked_crc, METH_VARARGS, crc_doc},
+    {NULL, NULL, 0, NULL},
+};
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
@@ -410,8 +459,10 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__tfevents(void) {
     make_table();
+    use_instruction = has_instruction();
     PyObject *m = PyModule_Create(&module);
-    if (m && (PyModule_AddIntConstant(m, "END", END) || PyModule_AddIntConstant(m, "TRUNCATED", TRUNCATED) ||
+    if (m && (PyModule_AddIntConstant(m, "END", END) ||
+              PyModule_AddIntConstant(m, "TRUNCATED", TRUNCATED) ||
               PyModule_AddIntConstant(m, "HEADER_CHECKSUM", HEADER_CHECKSUM) ||
               PyModule_AddIntConstant(m, "CHECKSUM", CHECKSUM) ||
               PyModule_AddIntConstant(m, "TOO_MANY_TAGS", TOO_MANY_TAGS))) {
