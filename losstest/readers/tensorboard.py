@@ -220,11 +220,15 @@ def _recoded(names: list[str], codes: dict[str, int], ids: np.ndarray) -> np.nda
 
 
 def _frame(names, codes, step, value, wall) -> pd.DataFrame:
-    used = np.bincount(codes, minlength=len(names)) > 0
-    if not used.all():  # tags of events cut off by damage
-        renumber = np.cumsum(used) - 1
-        codes, names = renumber[codes], [n for n, u in zip(names, used, strict=True) if u]
-    metric = pd.Categorical.from_codes(codes, categories=names, validate=False)
+    """The frame, its metric categories sorted as every reader's are (tags no event kept,
+    when damage cut events off, left out)."""
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    order = sorted(used.tolist(), key=names.__getitem__)
+    renumber = np.zeros(len(names), dtype=np.int64)
+    renumber[order] = np.arange(len(order))
+    metric = pd.Categorical.from_codes(
+        renumber[codes], categories=[names[i] for i in order], validate=False
+    )
     return long_frame(metric, step, value, wall_time=wall)
 
 
