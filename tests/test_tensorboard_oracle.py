@@ -78,16 +78,6 @@ def losstest_scalars(path: Path) -> Scalars:
     return found
 
 
-@pytest.fixture(params=["event by event", "compiled scan"])
-def reading(request, monkeypatch):
-    """Both of the reader's paths: the compiled scan, and protobuf alone where it was not built."""
-    if request.param == "compiled scan":
-        assert tensorboard._tfevents is not None, "the compiled scan was not built"
-    else:
-        monkeypatch.setattr(tensorboard, "_tfevents", None)
-    return request.param
-
-
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """Files written once for the module, then read through each reading path."""

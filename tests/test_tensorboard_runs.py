@@ -7,21 +7,11 @@ import pytest
 
 import losstest
 from losstest.compare import compare
-from losstest.readers import tensorboard
 
 
 def series(frame, run: str, metric: str) -> tuple[list[int], list[float]]:
     rows = frame[(frame["run"] == run) & (frame["metric"] == metric)]
     return rows["step"].tolist(), rows["value"].tolist()
-
-
-@pytest.fixture(params=["event by event", "compiled scan"])
-def reading(request, monkeypatch):
-    if request.param == "compiled scan":
-        assert tensorboard._tfevents is not None, "the compiled scan was not built"
-    else:
-        monkeypatch.setattr(tensorboard, "_tfevents", None)
-    return request.param
 
 
 def test_add_scalars_series_are_runs_of_their_own(tmp_path, reading):
