@@ -7,7 +7,7 @@ TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
 
 .PHONY: demo test lint bench eval realruns families goldens mutate clean chromium
 
-$(BIN)/losstest: pyproject.toml
+$(BIN)/losstest: pyproject.toml losstest/readers/_tfevents.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -9,13 +9,13 @@ was missed. Files are generated under bench/out/ (git-ignored) on first use.
 from __future__ import annotations
 
 import argparse
-import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import tensorboard_bench
 
 OUT = Path(__file__).parent / "out"
 PY = sys.executable
@@ -68,48 +68,6 @@ def csv_file(n: int) -> Path:
                     )
                 )
     return path
-
-
-def event_file(n: int) -> Path:
-    folder = OUT / f"tb_{n}"
-    path = folder / "events.out.tfevents.1700000000.bench.1.0"
-    if not path.exists():
-        from tensorboard.compat.proto import event_pb2, summary_pb2
-
-        from losstest.readers.tensorboard import masked_crc
-
-        folder.mkdir(parents=True, exist_ok=True)
-        loss = curve(n)
-        with path.open("wb") as f:
-
-            def record(b: bytes) -> None:
-                head = struct.pack("<Q", len(b))
-                f.write(
-                    head
-                    + struct.pack("<I", masked_crc(head))
-                    + b
-                    + struct.pack("<I", masked_crc(b))
-                )
-
-            record(
-                event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString()
-            )
-            for i in range(n):
-                values = [
-                    ("loss", loss[i]),
-                    ("lr", 3e-4),
-                    ("grad_norm", 1 + i % 7 / 10),
-                    ("tokens", i * 512.0),
-                ]
-                summary = summary_pb2.Summary(
-                    value=[summary_pb2.Summary.Value(tag=t, simple_value=v) for t, v in values]
-                )
-                record(
-                    event_pb2.Event(
-                        wall_time=1.7e9 + i, step=i, summary=summary
-                    ).SerializeToString()
-                )
-    return folder
 
 
 # Runs a command and prints its wall time, peak RSS and CPU time. A child's peak RSS counts
@@ -198,32 +156,6 @@ def bench_startup() -> None:
         ours <= 1.3 * pandas,
         f"{ours:.2f} s vs python -c 'import pandas' {pandas:.2f} s = {ours / pandas:.2f}x "
         f"(target <= 1.3x; cpu {our_cpu:.2f} s vs {pandas_cpu:.2f} s); --version {version:.2f} s",
-    )
-
-
-def bench_tensorboard(folder: Path) -> None:
-    import losstest
-
-    start = time.perf_counter()
-    frame = losstest.load(folder)
-    ours = time.perf_counter() - start
-    try:
-        from tbparse import SummaryReader
-    except ImportError:
-        print(
-            f"----  TensorBoard: losstest {ours:.2f} s for {len(frame)} scalars; "
-            "tbparse not installed"
-        )
-        return
-    start = time.perf_counter()
-    reference = SummaryReader(str(folder)).scalars
-    theirs = time.perf_counter() - start
-    same = len(reference) == len(frame)
-    verdict(
-        f"TensorBoard {folder.name} ({len(frame)} scalars)",
-        theirs >= 10 * ours and same,
-        f"losstest {ours:.2f} s; tbparse {theirs:.1f} s; {theirs / ours:.1f}x faster "
-        f"(target >= 10x); same count: {same}",
     )
 
 
@@ -320,7 +252,8 @@ def main() -> None:
     )
     bench_jsonl_exact(jsonl[0])
     if not args.quick:
-        bench_tensorboard(event_file(rows))
+        tensorboard_bench.bench_against_tbparse(1_000_000, OUT, curve, verdict)
+        tensorboard_bench.bench_growth([250_000, 750_000, 2_500_000], OUT, curve)
     bench_analysis(1_000_000 if args.quick else 10_000_000)
     bench_compare(100 if args.quick else 1000, 10_000, None if args.quick else 30.0)
     bench_monitor(100_000 if args.quick else 1_000_000)

@@ -11,6 +11,19 @@ CORPUS = DATA / "corpus"
 REALRUNS = DATA / "realruns"
 
 
+@pytest.fixture(params=["event by event", "compiled scan"])
+def reading(request, monkeypatch):
+    """Both paths of the TensorBoard reader: the compiled scan, and protobuf alone where the
+    scan was not built."""
+    from losstest.readers import tensorboard
+
+    if request.param == "compiled scan":
+        assert tensorboard._tfevents is not None, "the compiled scan was not built"
+    else:
+        monkeypatch.setattr(tensorboard, "_tfevents", None)
+    return request.param
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write text (or bytes) to a file in a temporary folder; `.gz` names are compressed."""

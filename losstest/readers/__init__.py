@@ -121,8 +121,9 @@ def _run_label(root: Path, folder: Path) -> str:
 
 
 def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source]:
-    """The runs below a directory: each folder of event files is one run (a subfolder of
-    such a folder, as the HF Trainer writes for hparams, belongs to it); each other log file
+    """The runs below a directory: each folder of event files is one run, as TensorBoard has
+    it (`add_scalars` writes a folder per series), except a subfolder without scalars, such as
+    the HF Trainer's folder of hparams, which belongs to the run above it; each other log file
     is one run."""
     found: list[Source] = []
     runs: dict[Path, Source] = {}
@@ -138,7 +139,7 @@ def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source
         if events:
             owner = next((runs[p] for p in here.parents if p in runs), None)
             paths = tuple(here / f for f in events)
-            if owner is not None:
+            if owner is not None and not tensorboard.has_scalars(paths):
                 owner.files += paths
             else:
                 runs[here] = Source(

@@ -3,15 +3,19 @@
 A file is a sequence of TFRecords (length, masked CRC-32C of the length, an `Event` protobuf,
 masked CRC-32C of the event). Scalars come as `simple_value` (TF1, Keras, PyTorch, tensorboardX)
 or as rank-0 tensors of the `scalars` plugin (TF2); images, histograms and graphs are skipped.
-Events in the standard scalar layout (wall_time, step, a summary of `tag` + `simple_value`
-values, as every PyTorch, TF1 and Keras writer emits) are decoded directly, which is several
-times faster; any other event is decoded with the tensorboard package's protobuf classes.
-tests/test_tensorboard_decoder.py compares the two on every event file the tests have.
+A compiled scan (`_tfevents.c`, built with the package) checks the records and decodes both
+layouts writers use (`simple_value`, and TF2's rank-0 float tensors), and hands any other event
+to the tensorboard package's protobuf classes; where the scan was not built, every event is
+decoded by those classes.
+Whatever follows damage (a bad length, a bad checksum, a cut-off record, an event protobuf
+cannot parse) is left out with a warning, as tensorboard's own reader stops there.
+tests/test_tensorboard_oracle.py compares both paths with tensorboard's own loader.
 """
 
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import google_crc32c
 import numpy as np
@@ -22,22 +26,20 @@ from ..frame import concat, empty, long_frame
 from .options import DEFAULT, ReadOptions
 from .source import LFS_POINTER, LFS_PROBLEM, Source
 
+try:
+    from . import _tfevents  # built with the package where a C compiler was at hand
+except ImportError:
+    _tfevents = None
+
 NAME = "tensorboard"
 FILE_MARK = "tfevents"
-SUMMARY_FIELD = 0x2A  # field 5 (summary), length-delimited: the only events with scalars
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
-_DOUBLE = struct.Struct("<d")
-_FLOAT = struct.Struct("<f")
 
 
 def masked_crc(data: bytes) -> int:
-    return int(_mask(np.array([google_crc32c.value(data)], dtype=np.uint64))[0])
-
-
-def _mask(crc: np.ndarray) -> np.ndarray:
-    """TFRecord's masking of a CRC-32C, for many at once."""
-    crc = crc.astype(np.uint64)
+    """TFRecord's masked CRC-32C."""
+    crc = google_crc32c.value(data)
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
@@ -52,38 +54,46 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return _framed(source.head()) if not source.files else True
 
 
+def _truncated(at: int) -> str:
+    return f"truncated record at byte {at}"
+
+
+def _bad_header(at: int) -> str:
+    return f"bad record header checksum at byte {at}"
+
+
+def _bad_checksum(at: int) -> str:
+    return f"bad record checksum at byte {at}"
+
+
+def _undecodable(at: int) -> str:
+    return f"an event that is not a valid protobuf at byte {at}"
+
+
 def records(data: bytes) -> tuple[np.ndarray, np.ndarray, str | None]:
     """Start and end of the payload of every intact record, and what was wrong after the last
-    one, if anything. The walk reads lengths only; checksums are then checked all at once."""
+    one, if anything: the checks of tensorboard's own reader, in its order."""
     starts, ends, n, pos, damage = [], [], len(data), 0, None
-    unpack = _HEADER.unpack_from
-    while pos + 12 <= n:
-        end = pos + 12 + unpack(data, pos)[0]
-        if end + 4 > n:
+    unpack, crc = _HEADER.unpack_from, _CRC.unpack_from
+    while pos < n:
+        if n - pos < 12:
+            damage = _truncated(pos)
             break
-        starts.append(pos)
+        length, head_crc = unpack(data, pos)
+        if masked_crc(data[pos : pos + 8]) != head_crc:
+            damage = _bad_header(pos)
+            break
+        start, end = pos + 12, pos + 12 + length
+        if end + 4 > n:
+            damage = _truncated(pos)
+            break
+        if masked_crc(data[start:end]) != crc(data, end)[0]:
+            damage = _bad_checksum(pos)
+            break
+        starts.append(start)
         ends.append(end)
         pos = end + 4
-    if pos < n:
-        damage = f"truncated record at byte {pos}"
-    crc = google_crc32c.value
-    head_crc = _mask(np.array([crc(data[p : p + 8]) for p in starts], dtype=np.uint64))
-    body_crc = _mask(
-        np.array(
-            [crc(data[p + 12 : e]) for p, e in zip(starts, ends, strict=True)], dtype=np.uint64
-        )
-    )
-    head, end = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
-    buf = _padded(data)
-    stored_head = _gather(buf, head + 8, 4).view("<u4").ravel()
-    stored_body = _gather(buf, end, 4).view("<u4").ravel()
-    bad = np.flatnonzero((head_crc != stored_head) | (body_crc != stored_body))
-    if len(bad):
-        first = int(bad[0])
-        which = "header " if head_crc[first] != stored_head[first] else ""
-        damage = f"bad record {which}checksum at byte {starts[first]}"
-        head, end = head[:first], end[:first]
-    return head + 12, end, damage
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), damage
 
 
 def _scalar(value) -> float | None:
@@ -105,157 +115,150 @@ def _scalar(value) -> float | None:
 
 
 def decode_protobuf(payload: bytes) -> tuple[float, int, list[tuple[str, float]]]:
-    from tensorboard.compat.proto.event_pb2 import Event  # only for events of another layout
+    """Wall time, step and scalars of one event; DecodeError if protobuf cannot parse it."""
+    from tensorboard.compat.proto.event_pb2 import Event
 
     event = Event.FromString(payload)
     values = [(v.tag, s) for v in event.summary.value if (s := _scalar(v)) is not None]
     return event.wall_time, event.step, values
 
 
-PAD = 16  # zero bytes after the data, so that reading a little past the end is harmless
+class _Scalars:
+    """Scalars gathered in write order, their tags numbered in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.rows: list[tuple[int, int, float, float]] = []  # (tag code, step, value, wall)
+
+    def add(self, wall: float, step: int, values: list[tuple[str, float]]) -> None:
+        for tag, value in values:
+            self.rows.append((self.codes.setdefault(tag, len(self.codes)), step, value, wall))
 
 
-def _padded(data: bytes) -> np.ndarray:
-    return np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(PAD, dtype=np.uint8)])
+def _protobuf_events(data: bytes, starts, ends, scalars: _Scalars) -> int | None:
+    """Decodes events into `scalars`; the index of the first one protobuf cannot parse."""
+    from google.protobuf.message import DecodeError
+
+    for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        try:
+            scalars.add(*decode_protobuf(data[start:end]))
+        except DecodeError:
+            return index
+    return None
 
 
-def _gather(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
-    """`width` bytes from each offset, one row each (uint8)."""
-    return buf[np.minimum(at, len(buf) - PAD)[:, None] + np.arange(width)]
+def _read_by_protobuf(data: bytes) -> tuple[pd.DataFrame, str | None]:
+    starts, ends, damage = records(data)
+    scalars = _Scalars()
+    broken = _protobuf_events(data, starts.tolist(), ends.tolist(), scalars)
+    if broken is not None:
+        damage = _undecodable(int(starts[broken]) - 12)
+    if not scalars.rows:
+        return empty(), damage
+    codes, step, value, wall = zip(*scalars.rows, strict=True)
+    return _frame(list(scalars.codes), np.array(codes), np.array(step, dtype=np.int64),
+                  np.array(value, dtype=np.float64), np.array(wall)), damage  # fmt: skip
 
 
-def _varints(buf: np.ndarray, at: np.ndarray, width: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Protobuf varints at each offset: (value, bytes used); bytes used 0 if longer than width."""
-    value = np.zeros(len(at), dtype=np.uint64)
-    used = np.zeros(len(at), dtype=np.int64)
-    going = np.ones(len(at), dtype=bool)
-    for k in range(width):
-        index = np.flatnonzero(going)
-        if not len(index):
+def _scan(data: bytes):
+    """The compiled scan: arrays of the `simple_value` scalars, the tags as (offset, length)
+    rows, the other events as (start, end, scalars before it) rows, and the damage."""
+    bound, table_size = len(data) // 7 + 1, 1 << 12
+    step, ids = np.empty(bound, dtype=np.int64), np.empty(bound, dtype=np.int64)
+    wall, value = np.empty(bound, dtype=np.float64), np.empty(bound, dtype=np.float64)
+    others = np.empty((len(data) // 16 + 1, 3), dtype=np.int64)
+    while True:  # the table of tags grows with a file of very many tags
+        slots = np.full(table_size, -1, dtype=np.int64)
+        tags = np.empty((table_size // 2 + 1, 2), dtype=np.int64)
+        count, ntags, nothers, ended, at = _tfevents.scan(
+            data, step, wall, value, ids, tags, slots, others
+        )
+        if ended != _tfevents.TOO_MANY_TAGS:
             break
-        byte = buf[np.minimum(at[index] + k, len(buf) - 1)].astype(np.uint64)
-        value[index] |= (byte & 0x7F) << np.uint64(7 * k)
-        done = byte < 0x80
-        used[index[done]] = k + 1
-        going[index[done]] = False
-    return value, used
+        table_size *= 16
+    damage = {
+        _tfevents.END: None, _tfevents.TRUNCATED: _truncated,
+        _tfevents.HEADER_CHECKSUM: _bad_header, _tfevents.CHECKSUM: _bad_checksum,
+    }[ended]  # fmt: skip
+    return (step[:count], wall[:count], value[:count], ids[:count], tags[:ntags],
+            others[:nothers], damage(at) if damage else None)  # fmt: skip
 
 
-def decode_standard(buf: np.ndarray, start: np.ndarray, end: np.ndarray):
-    """Vectorised decode of events in the standard scalar layout: wall_time (field 1), step
-    (field 2), then a summary (field 5) of values each holding only `tag` and `simple_value`.
+def _read_compiled(data: bytes) -> tuple[pd.DataFrame, str | None]:
+    step, wall, value, ids, tags, others, damage = _scan(data)
+    names = [data[a : a + n].decode("utf-8", "replace") for a, n in tags.tolist()]
+    codes = {name: i for i, name in enumerate(dict.fromkeys(names))}
+    ids = _recoded(names, codes, ids)
+    if len(others):  # events of another layout, decoded by protobuf and put in their place
+        scalars, before = _Scalars(), []
+        scalars.codes = codes
+        for start, end, position in others.tolist():
+            count = len(scalars.rows)
+            if _protobuf_events(data, [start], [end], scalars) is not None:
+                damage = _undecodable(start - 12)
+                kept = slice(0, position)
+                step, wall, value, ids = step[kept], wall[kept], value[kept], ids[kept]
+                break
+            before += [position] * (len(scalars.rows) - count)
+        if scalars.rows:
+            added, steps, values, walls = (np.array(c) for c in zip(*scalars.rows, strict=True))
+            ids = np.insert(ids, before, added)
+            step = np.insert(step, before, steps.astype(np.int64))
+            value = np.insert(value, before, values.astype(np.float64))
+            wall = np.insert(wall, before, walls.astype(np.float64))
+    if not len(value):
+        return empty(), damage
+    return _frame(list(codes), ids, step, value, wall), damage
 
-    Returns (ok, maybe_scalars, wall_time, step, slots): `ok` marks the events decoded here,
-    `maybe_scalars` those that may hold scalars in another layout (for the protobuf classes);
-    `slots` lists, per value position, (event index, tag bytes as rows, value).
-    """
-    n = len(start)
-    ok = (end - start > 11) & (buf[np.minimum(start, len(buf) - 1)] == 0x09)
-    wall = _gather(buf, start + 1, 8).view("<f8").ravel().copy()
-    pos = start + 9
-    has_step = buf[np.minimum(pos, len(buf) - 1)] == 0x10
-    step, used = _varints(buf, pos + 1)
-    ok &= ~has_step | (used > 0)
-    pos = np.where(has_step, pos + 1 + used, pos)
-    step = np.where(has_step, step, 0).astype(np.int64)  # two's complement wraps negatives
-    summary = buf[np.minimum(pos, len(buf) - 1)] == SUMMARY_FIELD
-    ok &= summary
-    length, used = _varints(buf, pos + 1, 5)
-    pos = pos + 1 + used
-    ok &= (used > 0) & (pos + length.astype(np.int64) == end)
-    slots = []
-    active = ok & (pos < end)
-    while active.any():
-        at = pos[active]
-        vlen, vused = _varints(buf, at + 1, 3)
-        inner = at + 1 + vused
-        tag_len = buf[np.minimum(inner + 1, len(buf) - 1)].astype(np.int64)
-        value_at = inner + 2 + tag_len
-        good = (buf[at] == 0x0A) & (vused > 0) & (buf[np.minimum(inner, len(buf) - 1)] == 0x0A)
-        good &= (tag_len < 0x80) & (value_at + 5 == inner + vlen.astype(np.int64))
-        good &= buf[np.minimum(value_at, len(buf) - 1)] == 0x15
-        events = np.flatnonzero(active)
-        ok[events[~good]] = False
-        events, inner, tag_len, value_at = events[good], inner[good], tag_len[good], value_at[good]
-        width = int(tag_len.max()) if len(tag_len) else 0
-        tags = _gather(buf, inner + 2, width)
-        tags[np.arange(width) >= tag_len[:, None]] = 0
-        values = _gather(buf, value_at + 1, 4).view("<f4").ravel()
-        slots.append((events, tags, values.astype(np.float64)))
-        pos[events] = value_at + 5
-        active = np.zeros(n, dtype=bool)
-        active[events] = pos[events] < end[events]
-    return (
-        ok,
-        summary | ~(has_step | (buf[np.minimum(start, len(buf) - 1)] == 0x09)),
-        wall,
-        step,
-        slots,
+
+def _recoded(names: list[str], codes: dict[str, int], ids: np.ndarray) -> np.ndarray:
+    """Tag ids renumbered by name (two byte strings can decode to one name)."""
+    remap = np.array([codes[name] for name in names], dtype=np.int64)
+    if np.array_equal(remap, np.arange(len(names))):
+        return ids
+    return remap[ids]
+
+
+def _frame(names, codes, step, value, wall) -> pd.DataFrame:
+    """The frame, its metric categories sorted as every reader's are (tags no event kept,
+    when damage cut events off, left out)."""
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    order = sorted(used.tolist(), key=names.__getitem__)
+    renumber = np.zeros(len(names), dtype=np.int64)
+    renumber[order] = np.arange(len(order))
+    metric = pd.Categorical.from_codes(
+        renumber[codes], categories=[names[i] for i in order], validate=False
     )
+    return long_frame(metric, step, value, wall_time=wall)
 
 
 def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     """The scalars of one event file, in write order; the count read; what was damaged."""
-    start, end, damage = records(data)
-    buf = _padded(data)
-    if not len(start):
-        return empty(), 0, damage
-    ok, maybe, wall, step, slots = decode_standard(buf, start, end)
-    event_of, slot_of, metric, value, names = [], [], [], [], {}
-
-    def add(events: np.ndarray, slot: int, codes: np.ndarray, values: np.ndarray) -> None:
-        event_of.append(events)
-        slot_of.append(np.full(len(events), slot))
-        metric.append(codes)
-        value.append(values)
-
-    for slot, (events, tags, values) in enumerate(slots):
-        keep = ok[events]
-        events, tags, values = events[keep], tags[keep], values[keep]
-        if not len(events):
-            continue
-        if (tags == tags[0]).all():  # one tag in this position, as a writer repeats it
-            unique, inverse = tags[:1].view(f"V{tags.shape[1]}").ravel(), np.zeros(len(tags), int)
-        else:
-            unique, inverse = np.unique(tags.view(f"V{tags.shape[1]}").ravel(), return_inverse=True)
-        labels = [bytes(u).rstrip(b"\0").decode("utf-8", "replace") for u in unique]
-        codes = np.array([names.setdefault(label, len(names)) for label in labels], dtype=np.int64)
-        add(events, slot, codes[inverse.ravel()], values)
-    for e in np.flatnonzero(~ok & maybe):  # any other layout: the protobuf classes
-        wall[e], step[e], values = decode_protobuf(data[start[e] : end[e]])
-        for slot, (tag, scalar) in enumerate(values):
-            add(
-                np.array([e]),
-                slot,
-                np.array([names.setdefault(tag, len(names))]),
-                np.array([scalar]),
-            )
-    if not event_of:
-        return empty(), 0, damage
-    events_all = np.concatenate(event_of)
-    sort = np.lexsort((np.concatenate(slot_of), events_all))  # write order
-    events = events_all[sort]
-    codes = np.concatenate(metric)[sort]
-    frame = long_frame(
-        pd.Categorical.from_codes(codes, categories=list(names), validate=False),
-        step[events], np.concatenate(value)[sort], wall_time=wall[events],
-    )  # fmt: skip
+    if _tfevents is not None:
+        frame, damage = _read_compiled(data)
+    else:
+        frame, damage = _read_by_protobuf(data)
     return frame, len(frame), damage
 
 
+def has_scalars(files: tuple[Path, ...], look_at_most: int = 1 << 20) -> bool:
+    """Whether event files hold any scalar; files larger than `look_at_most` together are
+    taken to (a folder of hyperparameters or a graph alone is a few kilobytes)."""
+    if sum(f.stat().st_size for f in files) > look_at_most:
+        return True
+    return any(read_file(f.read_bytes())[1] for f in files)
+
+
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
-    files = source.files or ((source.path,) if source.path else ())
-    blobs = (
-        [(str(f), f.read_bytes()) for f in files]
-        if source.files
-        else [(source.name, source.data())]
-    )
+    named = [(str(f), f.read_bytes) for f in source.files] or [(source.name, source.data)]
     frames, problems = [], []
-    for name, data in blobs:
+    for name, content in named:  # one file in memory at a time
+        data = content()
         if data.startswith(LFS_POINTER):
             frame, count, damage = empty(), 0, LFS_PROBLEM
         else:
             frame, count, damage = read_file(data)
+        del data
         if count:
             frames.append(frame)
         if damage:
