@@ -60,7 +60,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         return []
     tail = max(2, min(after, len(z) // 5))
     end = float(np.median(v.z[-tail:]))
-    rise = end - best
+    rise = end - float(z.min())  # from the smoothed low: one lucky evaluation is no best level
     # a loss crossing zero has no ratios: its rise is measured against how far it fell
     size = rise if v.is_log else rise / max(float(v.z[: best_at + 1].max()) - best, 1e-12)
     # sustained: most evaluations since the best stand a quarter of the rise above it (a steady

@@ -71,7 +71,7 @@ def _train_falls_after_best(drop):
 def test_clear_overfitting_fails_and_slight_warns():
     (clear,) = of_kind(made_up(**_u_shape(0.3, best=400)), "overfitting")
     assert clear.severity == "fail" and clear.start_step == 400
-    slight = np.concatenate([np.linspace(3, 2.5, 16), [2.56, 2.58, 2.6, 2.62]])
+    slight = np.concatenate([np.linspace(3, 2.5, 16), [2.6, 2.63, 2.66, 2.7]])
     run = made_up(TRAIN, val=slight, val_steps=EVALS)
     assert [f.severity for f in of_kind(run, "overfitting")] == ["warn"]
 
@@ -88,8 +88,8 @@ def test_no_validation_loss_no_finding():
 
 
 BOUNDARIES = [
-    Boundary("min_rise", _u_shape, quiet=0.0375, fires=0.04, silences=0.04, wakes=0.02),
-    Boundary("fail_rise", _u_shape, quiet=0.25, fires=0.26, silences=0.25, wakes=0.15, at="fail"),
+    Boundary("min_rise", _u_shape, quiet=0.045, fires=0.0475, silences=0.05, wakes=0.02),
+    Boundary("fail_rise", _u_shape, quiet=0.30, fires=0.31, silences=0.25, wakes=0.15, at="fail"),
     Boundary("fail_points", _best_before_end, quiet=2, fires=3, silences=4, wakes=2, at="fail"),
     Boundary("min_points_after", _best_before_end, quiet=1, fires=2, silences=3, wakes=1),
     Boundary("train_drop", _train_falls_after_best, quiet=0.01, fires=0.015, silences=0.03, wakes=0.003),
