@@ -99,3 +99,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             },
         )  # fmt: skip
     ]
+
+
+def superseded(finding: Finding, findings: list[Finding]) -> bool:
+    """A validation loss that swings with an oscillating training loss is that oscillation."""
+    return finding.starts_within(findings, ("oscillation",))
