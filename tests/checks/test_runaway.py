@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from losstest.checks import runaway
 from losstest.config import Config
 
+from .runs import Boundary, of_kind, real, unpinned
 from .runs import made_up as report
 from .runs import of_kind, real
 
@@ -61,3 +63,41 @@ def test_a_loss_that_stopped_falling_is_not_running_away():
 
 def test_it_can_be_turned_off():
     assert report(_broken(2000), config=Config(ignore=frozenset({"runaway"}))).verdict == "pass"
+
+
+# No real log of the corpus runs away (every loss there is positive or levels off); these must
+# stay quiet, including the ones that cross zero or end high.
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/late_divergence.jsonl", "realruns/oscillation.jsonl",
+    "sweep/lr=10_seed=0", "corpus/modded-nanogpt/main.log", "corpus/trackio/logs.csv",
+    "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs(name):
+    assert of_kind(real(name), "runaway") == []
+
+
+def _falls_late(share):
+    """Grows 1000x below zero until 90 % of the run, then by `share` of its size to the end."""
+    base = -3e4 * np.exp(np.minimum(STEPS, 1800) / 1800 * np.log(1000))
+    extra = np.where(STEPS > 1800, share * (STEPS - 1800) / 200, 0.0)
+    return base * (1 + extra) * (1 + 0.005 * NOISE)
+
+
+BOUNDARIES = [
+    # over the second half, growth ** 0.475: 120 is 9.7x, 130 is 10.1x
+    Boundary("min_growth", _broken, quiet=120, fires=130, silences=13.0, wakes=8.0),
+    Boundary("min_late_drop", _falls_late, quiet=0.125, fires=0.15, silences=0.2, wakes=0.05),
+]  # fmt: skip
+UNPINNED = {"min_points": "not pinned: no run of 9 to 14 points grows enough to fire"}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("runaway")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(runaway.Params, BOUNDARIES, UNPINNED) == set()
