@@ -41,6 +41,10 @@ def test_a_resumed_run_is_judged_on_the_values_written_last():
     run = made_up(loss, steps=steps)
     (finding,) = of_kind(run, "restart")
     assert finding.evidence == {"from_step": 599, "to_step": 400}
+    assert (finding.start_step, finding.end_step) == (400, 599)
+    assert finding.message == (
+        "loss steps went back from 599 to 400 (a resumed run); the values written last are kept"
+    )
     assert run.verdict == "pass" and run.steps == 1000
     assert run.summary.last == pytest.approx(loss[-1])
     assert run.curves.train.value[450] == pytest.approx(healthy_curve(1000)[450])
