@@ -66,4 +66,5 @@ def test_steps_logged_twice_in_place_are_one_finding():
     run = made_up(loss, steps=steps)
     (finding,) = of_kind(run, "restart")
     assert finding.evidence == {"duplicates": 50} and "50 values logged again" in finding.message
+    assert (finding.start_step, finding.end_step) == (0, 49)
     assert run.curves.train.value == pytest.approx(healthy_curve(50) * 0.5)
