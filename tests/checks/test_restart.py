@@ -65,6 +65,9 @@ def test_steps_logged_twice_in_place_are_one_finding():
     loss[1::2] *= 0.5  # the second value of each step is the one kept
     run = made_up(loss, steps=steps)
     (finding,) = of_kind(run, "restart")
-    assert finding.evidence == {"duplicates": 50} and "50 values logged again" in finding.message
+    assert finding.evidence == {"duplicates": 50} and finding.metric == "loss"
     assert (finding.start_step, finding.end_step) == (0, 49)
+    assert finding.message == (
+        "loss has 50 values logged again at a step already logged; the values written last are kept"
+    )
     assert run.curves.train.value == pytest.approx(healthy_curve(50) * 0.5)
