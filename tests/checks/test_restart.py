@@ -41,6 +41,10 @@ def test_a_resumed_run_is_judged_on_the_values_written_last():
     run = made_up(loss, steps=steps)
     (finding,) = of_kind(run, "restart")
     assert finding.evidence == {"from_step": 599, "to_step": 400}
+    assert (finding.start_step, finding.end_step) == (400, 599)
+    assert finding.message == (
+        "loss steps went back from 599 to 400 (a resumed run); the values written last are kept"
+    )
     assert run.verdict == "pass" and run.steps == 1000
     assert run.summary.last == pytest.approx(loss[-1])
     assert run.curves.train.value[450] == pytest.approx(healthy_curve(1000)[450])
@@ -61,5 +65,9 @@ def test_steps_logged_twice_in_place_are_one_finding():
     loss[1::2] *= 0.5  # the second value of each step is the one kept
     run = made_up(loss, steps=steps)
     (finding,) = of_kind(run, "restart")
-    assert finding.evidence == {"duplicates": 50} and "50 values logged again" in finding.message
+    assert finding.evidence == {"duplicates": 50} and finding.metric == "loss"
+    assert (finding.start_step, finding.end_step) == (0, 49)
+    assert finding.message == (
+        "loss has 50 values logged again at a step already logged; the values written last are kept"
+    )
     assert run.curves.train.value == pytest.approx(healthy_curve(50) * 0.5)

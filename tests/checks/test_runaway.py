@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from losstest.checks import runaway
 from losstest.config import Config
 
+from .runs import Boundary, of_kind, real, unpinned
 from .runs import made_up as report
-from .runs import of_kind, real
 
 FIRES = ["families/density_unbounded_jsonl", "families/density_unbounded_mlflow"]
 QUIET = ["families/gaussian_nll_negative_jsonl", "families/gaussian_nll_negative_tbx",
@@ -61,3 +62,40 @@ def test_a_loss_that_stopped_falling_is_not_running_away():
 
 def test_it_can_be_turned_off():
     assert report(_broken(2000), config=Config(ignore=frozenset({"runaway"}))).verdict == "pass"
+
+
+# The other real logs, positive losses or ones that end high, stay quiet too.
+OTHER_REAL_RUNS = [
+    "realruns/healthy.jsonl", "realruns/late_divergence.jsonl", "realruns/oscillation.jsonl",
+    "sweep/lr=10_seed=0", "corpus/modded-nanogpt/main.log", "corpus/trackio/logs.csv",
+    "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", OTHER_REAL_RUNS)
+def test_quiet_on_other_real_runs(name):
+    assert of_kind(real(name), "runaway") == []
+
+
+def _falls_late(share):
+    """Grows 1000x below zero until 90 % of the run, then by `share` of its size to the end."""
+    base = -3e4 * np.exp(np.minimum(STEPS, 1800) / 1800 * np.log(1000))
+    extra = np.where(STEPS > 1800, share * (STEPS - 1800) / 200, 0.0)
+    return base * (1 + extra) * (1 + 0.005 * NOISE)
+
+
+BOUNDARIES = [
+    # the final level over the range of the first tenth: 50 gives 95x, 60 gives 107x
+    Boundary("min_growth", _broken, quiet=50, fires=60, silences=120.0, wakes=80.0),
+    Boundary("min_late_drop", _falls_late, quiet=0.125, fires=0.15, silences=0.2, wakes=0.05),
+]  # fmt: skip
+UNPINNED = {"min_points": "not pinned: no run of 9 to 14 points grows enough to fire"}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("runaway")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(runaway.Params, BOUNDARIES, UNPINNED) == set()

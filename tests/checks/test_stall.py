@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+from losstest.checks import stall
 
 from ..conftest import healthy_curve
+from .runs import Boundary, of_kind, real, unpinned
 from .runs import made_up as report
 
 STEPS = np.arange(3000)
@@ -34,3 +38,55 @@ def test_a_healthy_run_that_keeps_learning_slowly_and_a_fine_tune_do_not_stall()
     assert report(healthy_curve(3000)).verdict == "pass"
     fine_tune = 2.0 * (1 - 0.04 * (1 - np.exp(-STEPS / 300))) * np.exp(0.01 * NOISE)
     assert "stall" not in {f.kind for f in report(fine_tune).findings}  # it never fell far
+
+
+# No real log of the corpus stalls by this measure; these must stay quiet.
+QUIET = [
+    "realruns/healthy.jsonl", "realruns/slow.jsonl", "realruns/noisy.jsonl",
+    "realruns/plateau.jsonl", "sweep/lr=0.0003_seed=0", "corpus/modded-nanogpt/main.log",
+    "corpus/megatron-lm/golden_values_dev_dgx_h100.json", "corpus/trackio/logs.csv",
+    "corpus/deepspeed-examples/dschat_step1_sft/opt-1.3b-globalBatchSize128.log",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_on_real_runs(name):
+    assert of_kind(real(name), "stall") == []
+
+
+def _fell_early(drop):
+    """Falls by `drop` (log) with a time constant of 150 steps, then stays."""
+    return 2.0 * np.exp(drop * np.exp(-STEPS / 150)) * np.exp(0.005 * NOISE)
+
+
+def _falls_until(share):
+    """Falls by 1 (log) steadily until `share` of the run, then stays."""
+    k = int(share * len(STEPS))
+    return (
+        2.0
+        * np.exp(np.r_[np.linspace(1.0, 0.0, k), np.zeros(len(STEPS) - k)])
+        * np.exp(0.003 * NOISE)
+    )
+
+
+BOUNDARIES = [
+    Boundary("max_progress", _stalled, quiet=0.0125, fires=0.01, silences=0.005, wakes=0.02),
+    # measured between the medians of the first and of a later window: 0.33 of the log falls
+    # 0.2 there, 0.31 does not
+    Boundary("min_early_drop", _fell_early, quiet=0.31, fires=0.33, silences=0.3, wakes=0.15),
+    # still falling at 42.5 % of the run leaves less than the last 60 % flat
+    Boundary("tail", _falls_until, quiet=0.425, fires=0.4, silences=0.7, wakes=0.5),
+]  # fmt: skip
+UNPINNED = {
+    "window": "not pinned: it sets where the levels are measured together with tail",
+    "min_points": "not pinned: no made-up run of 18 to 22 points falls and then stalls",
+}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("stall")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(stall.Params, BOUNDARIES, UNPINNED) == set()
