@@ -24,13 +24,20 @@ def is_run(folder: Path) -> bool:
     return (folder / "metrics").is_dir() and (folder / "meta.yaml").is_file()
 
 
+def _text(path: Path) -> str:
+    """A small file of the store as text; undecodable bytes or an unreadable file say nothing
+    rather than end the walk (the run is then named after its folder)."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def run_label(folder: Path) -> str:
     tag = folder / "tags" / "mlflow.runName"
     if tag.is_file():
-        return tag.read_text().strip() or folder.name
-    match = re.search(
-        r"^run_name:\s*['\"]?(.+?)['\"]?\s*$", (folder / "meta.yaml").read_text(), re.M
-    )
+        return _text(tag).strip() or folder.name
+    match = re.search(r"^run_name:\s*['\"]?(.+?)['\"]?\s*$", _text(folder / "meta.yaml"), re.M)
     return match[1] if match else folder.name
 
 
