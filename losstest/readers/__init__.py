@@ -35,7 +35,7 @@ from . import (
     wandb_offline,
 )
 from .options import DEFAULT, ReadOptions
-from .source import GENERIC_STEMS, LFS_POINTER, LFS_PROBLEM, Source, run_name
+from .source import GENERIC_STEMS, LFS_POINTER, LFS_PROBLEM, Source, printable, run_name
 
 READERS = {
     module.NAME: module
@@ -233,12 +233,14 @@ def discover(
             if path.is_dir():
                 found = directory_sources(path, options)
                 if not found:
-                    errors.append(InputError(str(path), "no training logs found in this directory"))
+                    errors.append(
+                        InputError(printable(str(path)), "no training logs found in this directory")
+                    )
                 sources.extend(found)
             elif path.exists():
                 sources.append(Source(name=str(path), path=path, run=run_name(path)))
             else:
-                errors.append(InputError(str(path), "no such file or directory"))
+                errors.append(InputError(printable(str(path)), "no such file or directory"))
     return sources, errors
 
 

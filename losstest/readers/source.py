@@ -34,6 +34,9 @@ class Source:
     warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.name, self.run = printable(self.name), printable(self.run)
+
     @property
     def suffix(self) -> str:
         name = self.path.name if self.path else ""
@@ -108,6 +111,15 @@ class Source:
                 if not pending and len(piece) < INFLATE_CHUNK:
                     break
         return b"".join(pieces)
+
+
+def printable(name: str) -> str:
+    """A path as text every output can hold: bytes of a file name that are not UTF-8 (kept by
+    Python as lone surrogates, which no encoder accepts) written as `\\xff`."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file system wrote
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def run_name(path: Path) -> str:

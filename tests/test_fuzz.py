@@ -1,0 +1,162 @@
+"""Damaged real logs of every format, through the readers, the sniffer and the command line:
+a report, or a one-line problem naming the file (exit 2), never a traceback, a hang or a
+memory blow-up. Every input that once broke something is kept in tests/data/bad/ with the
+message it must give (EXPECTED.json), and replayed here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from losstest import readers
+from losstest.cli import app
+from losstest.readers import ReadOptions, Source
+from losstest.readers.source import printable
+
+from .fuzzing import (
+    BAD,
+    FUZZ,
+    INTERESTING,
+    MLFLOW_FILES,
+    MLFLOW_RUN,
+    SEEDS,
+    TIME_BUDGET_S,
+    check_contract,
+    mutants,
+)
+
+EXPECTED = json.loads((BAD / "EXPECTED.json").read_text())
+FIXED = {name: case for name, case in EXPECTED.items() if "open" not in case}
+OPEN = {name: case for name, case in EXPECTED.items() if "open" in case}
+ALL_SEEDS = [seed for seeds in SEEDS.values() for seed in seeds]
+
+
+def _fresh(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz", numbered=True)
+
+
+@pytest.mark.parametrize("fmt", sorted(SEEDS))
+def test_damaged_logs_of_every_format(fmt, tmp_path_factory):
+    @FUZZ
+    @given(mutants(SEEDS[fmt]))
+    def read(mutant):
+        folder = _fresh(tmp_path_factory)
+        path = folder / mutant.name
+        path.write_bytes(mutant.data)
+        check_contract(path, mutant)
+        check_contract(folder, mutant)  # the same file met in a walked directory
+        shutil.rmtree(folder)
+
+    read()
+
+
+@FUZZ
+@given(
+    st.sampled_from(MLFLOW_FILES),
+    st.one_of(st.binary(max_size=64), st.sampled_from(INTERESTING)),
+    st.booleans(),
+)
+def test_damaged_mlflow_run_folders(tmp_path_factory, file, content, append):
+    root = _fresh(tmp_path_factory) / "mlruns" / "0"
+    run = root / MLFLOW_RUN.name
+    shutil.copytree(MLFLOW_RUN, run)
+    shutil.copy(MLFLOW_RUN.parent / "meta.yaml", root / "meta.yaml")
+    target = run / file
+    target.write_bytes((target.read_bytes() if append else b"") + content)
+    check_contract(root.parent, (file, content, append))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed):
+    """Every good run of a directory is reported and every broken file named, whatever the
+    order the walk meets them in."""
+    good = {f"good{i}/{name}": data for i, (name, data) in enumerate(ALL_SEEDS)}
+    broken = {f"broken{seed}/{name}": (BAD / name).read_bytes() for name in FIXED}
+    for name, data in {**good, **broken}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    report = check_contract(tmp_path, "directory")
+    reported = {p for r in report.runs for p in Path(r.source).parts if p.startswith("good")}
+    assert reported == {f"good{i}" for i in range(len(good))}
+    named = {Path(p.source).name for p in report.problems}
+    should_fail = {Path(n).name for n, case in FIXED.items() if case["outcome"] == "problem"}
+    assert should_fail <= named
+
+
+@pytest.mark.parametrize("name", sorted(FIXED))
+def test_inputs_that_once_broke_something(name, tmp_path):
+    """Each regression file gives its expected outcome: its one-line message, or a report."""
+    case = EXPECTED[name]
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((BAD / name).read_bytes())
+    env = {k: str(v) for k, v in case.get("env", {}).items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        report = check_contract(path, name)
+    if case["outcome"] == "problem":
+        assert not report.runs
+        assert [p.message for p in report.problems] == [f"{path}: {case['message']}"]
+    else:
+        assert report.runs and not report.problems
+
+
+@pytest.mark.parametrize("name", sorted(OPEN))
+@pytest.mark.xfail(strict=True, reason="still open: see its entry in tests/data/bad/EXPECTED.json")
+def test_inputs_still_open_end_within_the_time_budget(name):
+    """Run apart, so that a hang ends at the budget; when it passes, update EXPECTED.json."""
+    code = "import losstest, sys; losstest.analyze(sys.argv[1], on_error=print)"
+    try:
+        subprocess.run([sys.executable, "-c", code, str(BAD / name)], timeout=TIME_BUDGET_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{name}: {OPEN[name]['open']}")
+
+
+def test_a_pattern_that_does_not_compile_never_escapes_the_sniffer():
+    source = Source(str(BAD / "no_records/training.log"), BAD / "no_records/training.log")
+    assert readers.sniff(source, ReadOptions(pattern="(")) is None
+
+
+runner = CliRunner()
+
+
+@FUZZ
+@given(mutants(ALL_SEEDS))
+def test_command_line_exits_0_1_with_json_or_2_with_one_line(tmp_path_factory, mutant):
+    path = _fresh(tmp_path_factory) / mutant.name
+    path.write_bytes(mutant.data)
+    result = runner.invoke(app, ["analyze", str(path), "-f", "json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), mutant
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and printable(str(path)) in result.stderr, (
+            result.stderr
+        )
+    else:
+        assert result.exit_code in (0, 1), result.exit_code
+        assert json.loads(result.stdout)["schema"] == "losstest/report/v1"
+
+
+def test_the_program_names_each_broken_file_in_one_line_without_a_traceback():
+    """The real program, on every regression file at once: exit 2 when none is readable, one
+    stderr line per problem, each naming its file."""
+    problems = sorted(BAD / n for n, case in FIXED.items() if case["outcome"] == "problem")
+    done = subprocess.run(
+        [sys.executable, "-m", "losstest", "analyze", *map(str, problems), "-f", "json"],
+        capture_output=True, text=True, timeout=TIME_BUDGET_S * len(problems),
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )  # fmt: skip
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(lines) == len(problems) and all(
+        str(p) in line for p, line in zip(problems, lines, strict=True)
+    )
