@@ -42,7 +42,9 @@ test: $(BIN)/torch-if-local chromium
 # Before a release: the fuzz tests with 10,000 damaged logs per format and a fresh seed each run.
 # A failure prints its input's recipe: keep the input in tests/data/bad/ with its EXPECTED.json entry.
 fuzz: $(BIN)/losstest
-	LOSSTEST_FUZZ_EXAMPLES=$${LOSSTEST_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest tests/test_fuzz.py -x
+	LOSSTEST_FUZZ_EXAMPLES=$${LOSSTEST_FUZZ_EXAMPLES:-10000} LOSSTEST_FUZZ_TALLY=fuzz-tally.json \
+		$(BIN)/python -m pytest tests/test_fuzz.py -x
+	cat fuzz-tally.json
 
 # Write tests/golden anew after a deliberate change of an output format; review the diff.
 goldens: $(BIN)/losstest

@@ -29,10 +29,20 @@ from .fuzzing import (
     MLFLOW_FILES,
     MLFLOW_RUN,
     SEEDS,
+    TALLY,
     TIME_BUDGET_S,
     check_contract,
+    limits_of_every_case,
     mutants,
+    write_tally,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tally():
+    yield
+    write_tally()
+
 
 EXPECTED = json.loads((BAD / "EXPECTED.json").read_text())
 FIXED = {name: case for name, case in EXPECTED.items() if "open" not in case}
@@ -52,8 +62,8 @@ def test_damaged_logs_of_every_format(fmt, tmp_path_factory):
         folder = _fresh(tmp_path_factory)
         path = folder / mutant.name
         path.write_bytes(mutant.data)
-        check_contract(path, mutant)
-        check_contract(folder, mutant)  # the same file met in a walked directory
+        check_contract(path, mutant, fmt)
+        check_contract(folder, mutant, fmt + " (in a directory)")
         shutil.rmtree(folder)
 
     read()
@@ -72,13 +82,15 @@ def test_damaged_mlflow_run_folders(tmp_path_factory, file, content, append):
     shutil.copy(MLFLOW_RUN.parent / "meta.yaml", root / "meta.yaml")
     target = run / file
     target.write_bytes((target.read_bytes() if append else b"") + content)
-    check_contract(root.parent, (file, content, append))
+    check_contract(root.parent, (file, content, append), "mlflow")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed):
+def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed, monkeypatch):
     """Every good run of a directory is reported and every broken file named, whatever the
     order the walk meets them in."""
+    for key, value in limits_of_every_case(FIXED).items():
+        monkeypatch.setenv(key, value)
     good = {f"good{i}/{name}": data for i, (name, data) in enumerate(ALL_SEEDS)}
     broken = {f"broken{seed}/{name}": (BAD / name).read_bytes() for name in FIXED}
     for name, data in {**good, **broken}.items():
@@ -136,6 +148,7 @@ def test_command_line_exits_0_1_with_json_or_2_with_one_line(tmp_path_factory, m
     path = _fresh(tmp_path_factory) / mutant.name
     path.write_bytes(mutant.data)
     result = runner.invoke(app, ["analyze", str(path), "-f", "json"])
+    TALLY["command line"][f"exit {result.exit_code}"] += 1
     assert result.exception is None or isinstance(result.exception, SystemExit), mutant
     if result.exit_code == 2:
         assert result.stderr.count("\n") == 1 and printable(str(path)) in result.stderr, (
@@ -153,7 +166,7 @@ def test_the_program_names_each_broken_file_in_one_line_without_a_traceback():
     done = subprocess.run(
         [sys.executable, "-m", "losstest", "analyze", *map(str, problems), "-f", "json"],
         capture_output=True, text=True, timeout=TIME_BUDGET_S * len(problems),
-        env={**os.environ, "PYTHONWARNINGS": "default"},
+        env={**os.environ, **limits_of_every_case(FIXED), "PYTHONWARNINGS": "default"},
     )  # fmt: skip
     lines = done.stderr.splitlines()
     assert done.returncode == 2 and "Traceback" not in done.stderr

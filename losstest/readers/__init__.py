@@ -118,7 +118,8 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> tuple[pd.DataFrame, 
     except InputError:
         raise
     except Exception as e:  # a reader meeting content it cannot parse
-        raise InputError(source.name, f"could not be read as {name}: {e}") from e
+        first_line = next(iter(str(e).splitlines()), type(e).__name__)
+        raise InputError(source.name, f"could not be read as {name}: {first_line}") from e
     if frame.empty:
         raise InputError(source.name, f"no numeric metric found (read as {name})")
     return frame, name

@@ -29,7 +29,7 @@ class Limits:
     decompressed_mb: int = 256  # a .gz inflating past this is a problem, not a swap storm
     line_mb: int = 16  # the longest line of a text log
     depth: int = 100  # JSON nesting; training logs nest two or three levels
-    keys: int = 10_000  # metric keys of one JSON record, and distinct keys of one JSONL file
+    keys: int = 10_000  # keys of a JSON record, distinct keys of a JSONL file, columns of a table
 
     @property
     def decompressed_bytes(self) -> int:
@@ -121,6 +121,15 @@ def check_record_keys(data: bytes, name: str) -> None:
     rare = sum(1 for count in seen.values() if count == 1)
     if len(seen) + rare * rows / len(lines) > allowed and len(set(KEY.findall(data))) > allowed:
         raise InputError(name, f"more than {allowed} distinct keys ({ENV['keys']})")
+
+
+def check_columns(data: bytes, delimiter: str, name: str) -> None:
+    """A table's header with more columns than keys allowed (counted as delimiters + 1, an upper
+    bound) is refused before the table is parsed."""
+    allowed = limits().keys
+    end = data.find(b"\n")
+    if data[: end if end >= 0 else len(data)].count(delimiter.encode()) + 1 > allowed:
+        raise InputError(name, f"a header of more than {allowed} columns ({ENV['keys']})")
 
 
 def parse_document(data: bytes, name: str) -> object:

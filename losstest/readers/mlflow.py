@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import concat, empty, long_frame
 from .options import DEFAULT, ReadOptions
-from .source import Source
+from .source import Source, printable
 
 NAME = "mlflow"
 
@@ -50,6 +50,18 @@ def _metrics_root(path: Path) -> Path | None:
     return next((p for p in path.parents if p.name == "metrics" and is_run(p.parent)), None)
 
 
+def _metric_file(file: Path) -> pd.DataFrame:
+    """One metric's `<timestamp ms> <value> <step>` lines; a damaged one is named, not the run."""
+    try:
+        return pd.read_csv(
+            io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
+            dtype={"time": np.float64, "value": np.float64},
+        )  # fmt: skip
+    except (OSError, ValueError) as e:  # pandas' ParserError is a ValueError
+        problem = next(iter(str(e).splitlines()), type(e).__name__)
+        raise InputError(printable(str(file)), f"not an MLflow metric file ({problem})") from e
+
+
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     path = source.path
     if path is None:
@@ -58,10 +70,7 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
 
 
 def _metric_frame(file: Path, root: Path) -> pd.DataFrame | None:
-    table = pd.read_csv(
-        io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
-        dtype={"time": np.float64, "value": np.float64},
-    )  # fmt: skip
+    table = _metric_file(file)
     if table.empty:
         return None
     return long_frame(

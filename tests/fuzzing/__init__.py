@@ -7,10 +7,12 @@ report, or InputErrors of one line naming the file, within a time and memory bud
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import resource
 import struct
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
@@ -167,7 +169,10 @@ def _deep(data: bytes, at: float, depth: int, bracket: bytes) -> bytes:
 
 
 def _wide(data: bytes, at: float, keys: int) -> bytes:
-    return _insert(data, at, b"".join(b'"k%d": 1, ' % k for k in range(keys)))
+    """Keys added to the JSON record at or after the position (text before it, when none)."""
+    i = data.find(b"{", _where(data, at))
+    pairs = b"".join(b'"k%d": 1, ' % k for k in range(keys))
+    return data[: i + 1] + pairs + data[i + 1 :] if i >= 0 else _insert(data, at, pairs)
 
 
 def _long_token(data: bytes, at: float, length: int) -> bytes:
@@ -252,7 +257,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def check_contract(path: Path | str, label: object) -> losstest.Report:
+# Outcomes per kind of input, and the longest call and largest growth of the peak resident size
+# seen: `make fuzz` writes them to the file LOSSTEST_FUZZ_TALLY names.
+TALLY: dict[str, Counter] = defaultdict(Counter)
+WORST: dict[str, dict[str, float]] = defaultdict(lambda: {"seconds": 0.0, "rss_mb": 0.0})
+
+
+def check_contract(path: Path | str, label: object, kind: str = "other") -> losstest.Report:
     """Read and analyse the path as the command does: a report of runs, or problems of one line
     each that name their file; within the time budget and the memory budget (the peak resident
     size of this process grows by no more than the budget)."""
@@ -262,8 +273,23 @@ def check_contract(path: Path | str, label: object) -> losstest.Report:
     elapsed, grown = time.perf_counter() - start, peak_rss_mb() - rss
     assert elapsed < TIME_BUDGET_S, f"{label}: {elapsed:.1f} s"
     assert grown < MEMORY_BUDGET_MB, f"{label}: peak resident size grew {grown:.0f} MB"
+    TALLY[kind]["report" if report.runs else "problem"] += 1
+    WORST[kind]["seconds"] = max(WORST[kind]["seconds"], elapsed)
+    WORST[kind]["rss_mb"] = max(WORST[kind]["rss_mb"], grown)
     assert report.runs or problems, f"{label}: neither a run nor a problem"
     for problem in problems:
         message = str(problem)
         assert "\n" not in message and message.startswith(problem.source), message
     return report
+
+
+def write_tally() -> None:
+    path = os.environ.get("LOSSTEST_FUZZ_TALLY")
+    if path:
+        tally = {kind: {**TALLY[kind], **WORST[kind]} for kind in sorted(TALLY)}
+        Path(path).write_text(json.dumps(tally, indent=1) + "\n")
+
+
+def limits_of_every_case(expected: dict) -> dict[str, str]:
+    """The environment under which every regression case gives its expected outcome at once."""
+    return {k: str(v) for case in expected.values() for k, v in case.get("env", {}).items()}
