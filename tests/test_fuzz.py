@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from losstest import readers
 from losstest.cli import app
 from losstest.readers import ReadOptions, Source
+from losstest.readers.limits import nesting_depth
 from losstest.readers.source import printable
 
 from .fuzzing import (
@@ -36,6 +37,7 @@ from .fuzzing import (
     mutants,
     write_tally,
 )
+from .fuzzing.make_bad import bomb
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -173,3 +175,36 @@ def test_the_program_names_each_broken_file_in_one_line_without_a_traceback():
     assert len(lines) == len(problems) and all(
         str(p) in line for p, line in zip(problems, lines, strict=True)
     )
+
+
+def test_a_limit_raised_by_its_variable_lets_the_file_be_read(monkeypatch, tmp_path):
+    path = tmp_path / "metrics.jsonl.gz"
+    path.write_bytes(bomb(3))  # real records, then 3 MB of blanks
+    monkeypatch.setenv("LOSSTEST_MAX_DECOMPRESSED_MB", "2")
+    assert not check_contract(path, "3 MB past a 2 MB limit").runs
+    monkeypatch.setenv("LOSSTEST_MAX_DECOMPRESSED_MB", "4")
+    assert check_contract(path, "3 MB within a 4 MB limit").runs
+
+
+def test_a_limit_that_is_no_number_is_a_configuration_error(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "losstest", "analyze", str(BAD / "wide_record.jsonl")],
+        capture_output=True, text=True, env={**os.environ, "LOSSTEST_MAX_KEYS": "lots"},
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "LOSSTEST_MAX_KEYS='lots' is not a positive whole number" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "text, per_line, depth",
+    [
+        (b'{"a": [[1]]}\n{}', True, 3),
+        (b'{"a": 1}\n{"b": {"c": 1}}', True, 2),
+        (b'{"a": 1}\n{"b": 2}', True, 1),
+        (b'{\n  "a": {\n "b": [1]}}', False, 3),
+        (b"[1]", False, 1),
+        (b"1", False, 0),
+    ],
+)
+def test_nesting_depth(text, per_line, depth):
+    assert nesting_depth(text, per_line=per_line) == depth

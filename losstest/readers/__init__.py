@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, LossTestError
 from . import (
     clearml,
     comet,
@@ -85,7 +85,7 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> str | None:
 def _recognises(reader, source: Source, options: ReadOptions) -> bool:
     try:
         return bool(reader.sniff(source, options))
-    except InputError:
+    except LossTestError:  # an unreadable file, a limit that is no number
         raise
     except Exception:  # damaged content, a --pattern that does not compile, deep JSON, ...
         return False

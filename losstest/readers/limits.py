@@ -22,6 +22,7 @@ SAMPLED_LINES = 2000
 KEY = re.compile(rb'"((?:[^"\\\n]|\\.)*)"\s*:')
 # Only brackets and line ends are kept to measure nesting: one pass in C over the content.
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"[]{}\n")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,10 @@ def limits() -> Limits:
 def nesting_depth(data: bytes, *, per_line: bool) -> int:
     """The deepest bracket nesting, brackets inside strings counted too (an upper bound);
     `per_line` starts every line afresh, as JSON Lines records are."""
-    kept = np.frombuffer(data.translate(None, _NOT_STRUCTURE), np.uint8)
-    if not per_line:
-        kept = kept[kept != ord("\n")]
-    if not len(kept):
-        return 0
+    structure = data.translate(None, _NOT_STRUCTURE if per_line else _NOT_BRACKETS)
+    if not any(pair in structure for pair in (b"{{", b"{[", b"[{", b"[[")):
+        return int(b"{" in structure or b"[" in structure)  # no bracket opened inside another
+    kept = np.frombuffer(structure, np.uint8)
     is_open, is_close = (kept | 32) == ord("{"), (kept | 32) == ord("}")
     level = np.cumsum(is_open.astype(np.int32) - is_close)
     if per_line:
