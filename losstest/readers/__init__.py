@@ -74,7 +74,7 @@ __all__ = ["READERS", "ReadOptions", "Source", "discover", "read", "sniff", "dir
 
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> str | None:
     """The name of the first reader that recognises the content. A sniffer that fails on the
-    head does not recognise it; only an unreadable file (InputError) ends the sniffing."""
+    head does not recognise it; only an unreadable file or a wrong limit ends the sniffing."""
     if source.format_hint:
         return source.format_hint
     return next(
