@@ -25,6 +25,7 @@ from losstest.readers.source import printable
 
 from .fuzzing import (
     BAD,
+    DATA,
     FUZZ,
     INTERESTING,
     MLFLOW_FILES,
@@ -32,6 +33,7 @@ from .fuzzing import (
     SEEDS,
     TALLY,
     TIME_BUDGET_S,
+    TRACKERS,
     check_contract,
     limits_of_every_case,
     mutants,
@@ -85,6 +87,20 @@ def test_damaged_mlflow_run_folders(tmp_path_factory, file, content, append):
     target = run / file
     target.write_bytes((target.read_bytes() if append else b"") + content)
     check_contract(root.parent, (file, content, append), "mlflow")
+
+
+@FUZZ
+@given(st.sampled_from(TRACKERS), st.data())
+def test_damaged_tracker_folders(tmp_path_factory, tracker, data):
+    """One file of a tracker's offline run damaged: the run is read or named, nothing else."""
+    root = _fresh(tmp_path_factory)
+    shutil.copytree(DATA / "trackers" / tracker, root / tracker)
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    target = root / data.draw(st.sampled_from(files))
+    mutant = data.draw(mutants([(target.name, target.read_bytes())]))
+    target.write_bytes(mutant.data)
+    check_contract(root, (target.relative_to(root), mutant), tracker)
+    shutil.rmtree(root)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -120,6 +120,9 @@ SEEDS: dict[str, list[tuple[str, bytes]]] = {
         ),
     ],  # fmt: skip
 }
+# Folder-shaped runs of the trackers' offline modes (tests/data/trackers/SOURCES.md).
+TRACKERS = ["clearml_offline", "comet_offline", "wandb_offline", ".neptune", "sacred_runs",
+            "ray_results", "dvclive_run"]  # fmt: skip
 MLFLOW_RUN = DATA / "mlflow/mlruns/0/e060ed8aefbc4048ba5e3a4d52371e7e"
 MLFLOW_FILES = ["metrics/train/loss", "metrics/val_loss", "meta.yaml", "tags/mlflow.runName"]
 
