@@ -30,7 +30,7 @@ class Limits:
     decompressed_mb: int = 256  # a .gz inflating past this is a problem, not a swap storm
     line_mb: int = 16  # the longest line of a text log
     depth: int = 100  # JSON nesting; training logs nest two or three levels
-    keys: int = 10_000  # keys of a JSON record, distinct keys of a JSONL file, columns of a table
+    keys: int = 2_000  # keys of a JSON record, distinct keys of a JSONL file, columns of a table
 
     @property
     def decompressed_bytes(self) -> int:
