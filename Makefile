@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH_WHEEL := /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 TORCH := $(if $(wildcard $(TORCH_WHEEL)),$(TORCH_WHEEL),torch)
 
-.PHONY: demo test lint bench eval realruns families goldens mutate clean chromium
+.PHONY: demo test lint bench eval realruns families goldens mutate fuzz clean chromium
 
 $(BIN)/losstest: pyproject.toml losstest/readers/_tfevents.c
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ chromium:
 
 test: $(BIN)/torch-if-local chromium
 	$(BIN)/python -m pytest
+
+# Before a release: the fuzz tests with 10,000 damaged logs per format and a fresh seed each run.
+# A failure prints its input's recipe: keep the input in tests/data/bad/ with its EXPECTED.json entry.
+fuzz: $(BIN)/losstest
+	LOSSTEST_FUZZ_EXAMPLES=$${LOSSTEST_FUZZ_EXAMPLES:-10000} LOSSTEST_FUZZ_TALLY=fuzz-tally.json \
+		$(BIN)/python -m pytest tests/test_fuzz.py -x
+	cat fuzz-tally.json
 
 # Write tests/golden anew after a deliberate change of an output format; review the diff.
 goldens: $(BIN)/losstest

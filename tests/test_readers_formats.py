@@ -336,11 +336,16 @@ def test_directory_of_mixed_formats_is_one_report_entry_per_run():
         "whisper-large-v2-ja",
     } <= names
     assert len(report.runs) == 20
-    problems = sorted(p.message for p in report.problems)
-    assert len(problems) == 2  # a walk skips files with no metrics
-    assert "no loss metric found in run tensorboard-reducer/duplicate_steps_run_1" in problems[0]
-    assert "(found: dup_steps/bar, dup_steps/foo)" in problems[0]
-    assert "Git LFS pointer" in problems[1]
+    problems = {p.source.split("corpus/")[1]: p.message for p in report.problems}
+    assert sorted(problems) == [  # a crashed run's log, a run without a loss, an LFS pointer
+        "deepspeed-examples/dschat_step1_check-7b/training.log",
+        "tensorboard-reducer/duplicate_steps_run_1",
+        "whisper-large-v2-ja/events.out.tfevents.1674974582.gpu07.cyverse.org.94170.0",
+    ]
+    no_loss = problems["tensorboard-reducer/duplicate_steps_run_1"]
+    assert "no loss metric found in run tensorboard-reducer/duplicate_steps_run_1" in no_loss
+    assert "(found: dup_steps/bar, dup_steps/foo)" in no_loss
+    assert "Git LFS pointer" in problems[sorted(problems)[2]]
     assert Source  # the public reader type
 
 

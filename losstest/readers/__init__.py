@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, LossTestError
 from . import (
     clearml,
     comet,
@@ -35,7 +35,7 @@ from . import (
     wandb_offline,
 )
 from .options import DEFAULT, ReadOptions
-from .source import LFS_POINTER, LFS_PROBLEM, Source, run_name
+from .source import GENERIC_STEMS, LFS_POINTER, LFS_PROBLEM, Source, printable, run_name
 
 READERS = {
     module.NAME: module
@@ -66,15 +66,29 @@ LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "w
 TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
 # Folders that are one run each, read by their reader; nothing below them is walked.
 FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
+# Suffixes only logs have: such a file that no reader recognises is a problem, never skipped.
+PROBLEM_SUFFIXES = {"jsonl", "ndjson", "csv", "tsv", "log", "out"}
 
 __all__ = ["READERS", "ReadOptions", "Source", "discover", "read", "sniff", "directory_sources"]
 
 
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> str | None:
-    """The name of the first reader that recognises the content."""
+    """The name of the first reader that recognises the content. A sniffer that fails on the
+    head does not recognise it; only an unreadable file or a wrong limit ends the sniffing."""
     if source.format_hint:
         return source.format_hint
-    return next((name for name, reader in READERS.items() if reader.sniff(source, options)), None)
+    return next(
+        (name for name, reader in READERS.items() if _recognises(reader, source, options)), None
+    )
+
+
+def _recognises(reader, source: Source, options: ReadOptions) -> bool:
+    try:
+        return bool(reader.sniff(source, options))
+    except LossTestError:  # an unreadable file, a limit that is no number
+        raise
+    except Exception:  # damaged content, a --pattern that does not compile, deep JSON, ...
+        return False
 
 
 def _why_unreadable(source: Source) -> str:
@@ -104,7 +118,8 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> tuple[pd.DataFrame, 
     except InputError:
         raise
     except Exception as e:  # a reader meeting content it cannot parse
-        raise InputError(source.name, f"could not be read as {name}: {e}") from e
+        first_line = next(iter(str(e).splitlines()), type(e).__name__)
+        raise InputError(source.name, f"could not be read as {name}: {first_line}") from e
     if frame.empty:
         raise InputError(source.name, f"no numeric metric found (read as {name})")
     return frame, name
@@ -157,11 +172,35 @@ def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source
                 or not path.is_file()  # a dangling link
             ):
                 continue
-            if source.suffix in LOG_SUFFIXES and sniff(source, options) is not None:
+            if source.suffix in LOG_SUFFIXES and _is_log(source, options):
                 found.append(source)
-            elif source.suffix in TEXT_SUFFIXES and text.mostly_log(source, options):
+            elif source.suffix in TEXT_SUFFIXES and _is_text_log(source, options):
                 found.append(replace(source, format_hint=text.NAME))
     return found
+
+
+def _is_log(source: Source, options: ReadOptions) -> bool:
+    """A file of the walk worth reading: one a reader recognises, or one that should have been
+    a log (an unreadable file, a log suffix, a log's name) and is named as a problem when
+    read, never skipped without a word. Other JSON and text (configs, vocabularies) are not."""
+    try:
+        if sniff(source, options) is not None:
+            return True
+    except InputError:
+        return True
+    stem = Path(source.name).name.removesuffix(".gz").rsplit(".", 1)[0].lower()
+    return source.suffix in PROBLEM_SUFFIXES or stem in GENERIC_STEMS
+
+
+def _is_text_log(source: Source, options: ReadOptions) -> bool:
+    """A file without a log's suffix that is mostly a text log; one that cannot be read is
+    named as a problem, and a head the test fails on is no log."""
+    try:
+        return text.mostly_log(source, options)
+    except InputError:
+        return True
+    except Exception:  # damaged content in a file that was never said to be a log
+        return False
 
 
 def _expand(arg: str) -> list[Path]:
@@ -195,12 +234,14 @@ def discover(
             if path.is_dir():
                 found = directory_sources(path, options)
                 if not found:
-                    errors.append(InputError(str(path), "no training logs found in this directory"))
+                    errors.append(
+                        InputError(printable(str(path)), "no training logs found in this directory")
+                    )
                 sources.extend(found)
             elif path.exists():
                 sources.append(Source(name=str(path), path=path, run=run_name(path)))
             else:
-                errors.append(InputError(str(path), "no such file or directory"))
+                errors.append(InputError(printable(str(path)), "no such file or directory"))
     return sources, errors
 
 

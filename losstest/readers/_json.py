@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .limits import parse_document
 from .source import Source
 
 
 def document(source: Source) -> Any:
     """The parsed document; NaN and Infinity tokens accepted as Python's json writes them."""
-    return json.loads(source.data())
+    return parse_document(source.data(), source.name)
 
 
 def head_has(source: Source, *needles: bytes) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputError
 from ._table import frame_from_table
+from .limits import check_columns
 from .options import DEFAULT, ReadOptions
 from .source import GZIP_MAGIC, Source
 
@@ -74,6 +76,8 @@ def read_table(source: Source) -> pa.Table:
     delimiter = delimiter_of(source.head())
     if delimiter is None:
         raise InputError(source.name, "no header row with two or more columns")
+    head = source.head()
+    check_columns(head if b"\n" in head else source.data(), delimiter, source.name)
     parse = pacsv.ParseOptions(delimiter=delimiter)
     convert = pacsv.ConvertOptions(null_values=NULLS, strings_can_be_null=True)
     path = _whole_file(source)
@@ -95,5 +99,6 @@ def _read_as_text(source: Source, data: bytes, delimiter: str) -> pa.Table:
         )  # fmt: skip
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         raise InputError(source.name, f"not a readable CSV table ({str(e).splitlines()[0]})") from e
-    frame = frame.apply(lambda col: col.mask(col.str.strip().isin(NULLS)))
+    cells = frame.to_numpy(dtype=str)
+    frame = frame.mask(np.isin(np.char.strip(cells), NULLS))  # whole table at once: wide ones too
     return pa.Table.from_pandas(frame, preserve_index=False)

@@ -13,6 +13,7 @@ from ..frame import from_columns
 from ._json import number_or_text
 from ._json_keys import BOOL, NULL, NUMBER, STRING, census
 from ._table import columns_of, flatten, frame_from_table
+from .limits import check_depth, check_record_keys
 from .options import DEFAULT, ReadOptions
 from .source import GZIP_MAGIC, Source
 
@@ -34,6 +35,7 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     lines = _first_lines(source.head(), 2)
     if not lines or not lines[0].startswith(b"{"):
         return False
+    check_depth(lines[0], source.name)
     try:
         return isinstance(json.loads(lines[0]), dict)
     except ValueError:
@@ -63,6 +65,8 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     data = complete_records(source.data())
     if not data[:HEAD].strip() and not data.strip():
         raise InputError(source.name, "no complete JSON record")
+    check_depth(data, source.name, per_line=True)
+    check_record_keys(data, source.name)
     try:
         table = pajson.read_json(
             pa.BufferReader(data), read_options=pajson.ReadOptions(block_size=BLOCK_SIZE)

@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import concat, empty, long_frame
 from .options import DEFAULT, ReadOptions
-from .source import Source
+from .source import Source, printable
 
 NAME = "mlflow"
 
@@ -24,13 +24,20 @@ def is_run(folder: Path) -> bool:
     return (folder / "metrics").is_dir() and (folder / "meta.yaml").is_file()
 
 
+def _text(path: Path) -> str:
+    """A small file of the store as text; undecodable bytes or an unreadable file say nothing
+    rather than end the walk (the run is then named after its folder)."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def run_label(folder: Path) -> str:
     tag = folder / "tags" / "mlflow.runName"
     if tag.is_file():
-        return tag.read_text().strip() or folder.name
-    match = re.search(
-        r"^run_name:\s*['\"]?(.+?)['\"]?\s*$", (folder / "meta.yaml").read_text(), re.M
-    )
+        return _text(tag).strip() or folder.name
+    match = re.search(r"^run_name:\s*['\"]?(.+?)['\"]?\s*$", _text(folder / "meta.yaml"), re.M)
     return match[1] if match else folder.name
 
 
@@ -43,6 +50,18 @@ def _metrics_root(path: Path) -> Path | None:
     return next((p for p in path.parents if p.name == "metrics" and is_run(p.parent)), None)
 
 
+def _metric_file(file: Path) -> pd.DataFrame:
+    """One metric's `<timestamp ms> <value> <step>` lines; a damaged one is named, not the run."""
+    try:
+        return pd.read_csv(
+            io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
+            dtype={"time": np.float64, "value": np.float64},
+        )  # fmt: skip
+    except (OSError, ValueError) as e:  # pandas' ParserError is a ValueError
+        problem = next(iter(str(e).splitlines()), type(e).__name__)
+        raise InputError(printable(str(file)), f"not an MLflow metric file ({problem})") from e
+
+
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     path = source.path
     if path is None:
@@ -51,10 +70,7 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
 
 
 def _metric_frame(file: Path, root: Path) -> pd.DataFrame | None:
-    table = pd.read_csv(
-        io.BytesIO(file.read_bytes()), sep=" ", header=None, names=["time", "value", "step"],
-        dtype={"time": np.float64, "value": np.float64},
-    )  # fmt: skip
+    table = _metric_file(file)
     if table.empty:
         return None
     return long_frame(

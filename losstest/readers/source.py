@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import gzip
 import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .limits import ENV, check_line_length, limits
 
 GZIP_MAGIC = b"\x1f\x8b"
 LFS_POINTER = b"version https://git-lfs"
 LFS_PROBLEM = "a Git LFS pointer, not the log itself (fetch it with `git lfs pull`)"
 HEAD_BYTES = 64 * 1024
+INFLATE_CHUNK = 1 << 24
 # File stems that say nothing about the run: such a run is named after its folder.
 GENERIC_STEMS = {
     "metrics", "log", "logs", "train", "training", "events", "trainer_state", "history",
@@ -33,6 +34,9 @@ class Source:
     warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.name, self.run = printable(self.name), printable(self.run)
+
     @property
     def suffix(self) -> str:
         name = self.path.name if self.path else ""
@@ -50,14 +54,23 @@ class Source:
             return b""  # a folder-shaped run: its reader knows its files
         if self._data is not None or self.path is None:
             return self.data()[:HEAD_BYTES]
-        with open(self.path, "rb") as f:
-            raw = f.read(HEAD_BYTES)
+        try:
+            with open(self.path, "rb") as f:
+                raw = f.read(HEAD_BYTES)
+        except OSError as e:
+            raise InputError(self.name, e.strerror or str(e)) from e
         if raw.startswith(GZIP_MAGIC):
-            return zlib.decompressobj(wbits=31).decompress(raw)[:HEAD_BYTES]
+            try:
+                return zlib.decompressobj(wbits=31).decompress(raw, HEAD_BYTES)
+            except zlib.error as e:
+                raise InputError(self.name, f"not a valid gzip file ({e})") from e
         return raw
 
     def text(self) -> str:
-        return self.data().decode("utf-8", errors="replace")
+        """The content as text, for line-by-line formats: a line past the limit is refused."""
+        data = self.data()
+        check_line_length(data, self.name)
+        return data.decode("utf-8", errors="replace")
 
     def _read_file(self) -> bytes:
         assert self.path is not None
@@ -70,11 +83,43 @@ class Source:
         if not raw.startswith(GZIP_MAGIC):
             return raw
         try:
-            return gzip.decompress(raw)
-        except EOFError:  # a .gz still being written: keep what decompresses
-            return zlib.decompressobj(wbits=31).decompress(raw)
-        except (OSError, zlib.error) as e:
+            return self._inflate(raw, limits().decompressed_bytes)
+        except zlib.error as e:
             raise InputError(self.name, f"not a valid gzip file ({e})") from e
+
+    def _inflate(self, raw: bytes, allowed: int) -> bytes:
+        """Every gzip member, decompressed in chunks up to `allowed` bytes; a stream cut short
+        (a .gz still being written) keeps what decompressed."""
+        pieces, size, pending = [], 0, raw
+        inflater = zlib.decompressobj(wbits=31)
+        while True:
+            piece = inflater.decompress(pending, INFLATE_CHUNK)
+            size += len(piece)
+            if size > allowed:
+                raise InputError(
+                    self.name,
+                    f"decompresses to more than {allowed >> 20} MB ({ENV['decompressed_mb']})",
+                )
+            pieces.append(piece)
+            if inflater.eof:
+                pending = inflater.unused_data
+                if not pending.strip(b"\0"):
+                    break
+                inflater = zlib.decompressobj(wbits=31)
+            else:
+                pending = inflater.unconsumed_tail
+                if not pending and len(piece) < INFLATE_CHUNK:
+                    break
+        return b"".join(pieces)
+
+
+def printable(name: str) -> str:
+    """A path as text every output can hold: bytes of a file name that are not UTF-8 (kept by
+    Python as lone surrogates, which no encoder accepts) written as `\\xff`."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file system wrote
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def run_name(path: Path) -> str:

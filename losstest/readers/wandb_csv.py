@@ -17,6 +17,7 @@ from .source import Source
 
 NAME = "wandb-csv"
 RUN_METRIC = re.compile(r"^(?P<run>.+?) - (?P<metric>[^-].*)$")
+UNNAMED = "(unnamed)"  # a run exported with a blank name: a name of its own, never the file's
 
 
 def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
@@ -37,7 +38,8 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     for name in table.column_names[1:]:
         match = RUN_METRIC.match(name)
         if match and not name.endswith(("__MIN", "__MAX")):
-            by_run.setdefault(match["run"].strip(), {})[name] = match["metric"].strip()
+            run = match["run"].strip() or UNNAMED
+            by_run.setdefault(run, {})[name] = match["metric"].strip()
     frames = []
     for run, columns in by_run.items():
         part = table.select([step, *columns]).rename_columns(["step", *columns.values()])

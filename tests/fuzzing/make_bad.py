@@ -1,0 +1,60 @@
+"""Writes the generated regression inputs of tests/data/bad/ from the real logs they damage
+(inputs kept as found by the fuzzer are written by hand, not here). Rerun after changing a case:
+
+    python tests/fuzzing/make_bad.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD = ROOT / "tests" / "data" / "bad"
+HEALTHY = (ROOT / "tests" / "data" / "realruns" / "healthy_every10.jsonl").read_bytes()
+LINES = HEALTHY.splitlines(keepends=True)
+
+
+def bomb(megabytes: int) -> bytes:
+    """A .jsonl.gz of real records followed by megabytes of blanks: inflates a thousandfold."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [deflate.compress(b"".join(LINES[:20]))]
+    parts += [deflate.compress(b" " * (1 << 20)) for _ in range(megabytes)]
+    return b"".join(parts) + deflate.flush()
+
+
+def damaged_deflate() -> bytes:
+    data = bytearray(gzip.compress(HEALTHY, mtime=0))
+    data[10] ^= 0xFF  # the first byte of the deflate stream
+    return bytes(data)
+
+
+CASES = {
+    "corrupt_header.jsonl.gz": b"\x1f\x8b\x07\x00",
+    "damaged_deflate.jsonl.gz": damaged_deflate(),
+    "inflates_past_limit.jsonl.gz": bomb(80),
+    "deep_history.json": b'{"loss": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+    "deep_first_line.jsonl": b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b"}\n" + b"".join(LINES[:10]),
+    "deep_middle_line.jsonl": b"".join(LINES[:50])
+    + b'{"step": 1, "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n"
+    + b"".join(LINES[50:100]),
+    "wide_record.jsonl": b"".join(LINES[:50])
+    + json.dumps({f"k{i}": 1.0 for i in range(20_000)}).encode() + b"\n"
+    + b"".join(LINES[50:100]),
+    "distinct_keys.jsonl": b"".join(
+        json.dumps({"step": i, f"k{i}": 1.0}).encode() + b"\n" for i in range(12_000)
+    ),
+    "wandb_blank_run_name.csv": b"Step,a - loss,  - loss\n1,2,3\n2,3,4\n",
+    "empty/metrics.jsonl": b"",
+    "binary/metrics.jsonl": bytes(range(256)) * 4,
+    "no_records/training.log": b"Loading model...\nRuntimeError: CUDA out of memory\n",
+    "long_token.log": b"step 1 loss 2.0\nstep 2 loss 1.5\nstep 3 " + b"a" * 16_384 + b" loss 1.0\n",
+}  # fmt: skip
+
+if __name__ == "__main__":
+    for name, data in CASES.items():
+        (BAD / name).parent.mkdir(parents=True, exist_ok=True)
+        (BAD / name).write_bytes(data)
+        print(f"{name}: {len(data)} bytes")

@@ -1,0 +1,229 @@
+"""Damaged real logs of every format, through the readers, the sniffer and the command line:
+a report, or a one-line problem naming the file (exit 2), never a traceback, a hang or a
+memory blow-up. Every input that once broke something is kept in tests/data/bad/ with the
+message it must give (EXPECTED.json), and replayed here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from losstest import readers
+from losstest.cli import app
+from losstest.readers import ReadOptions, Source
+from losstest.readers.limits import nesting_depth
+from losstest.readers.source import printable
+
+from .fuzzing import (
+    BAD,
+    DATA,
+    FUZZ,
+    INTERESTING,
+    MLFLOW_FILES,
+    MLFLOW_RUN,
+    SEEDS,
+    TALLY,
+    TIME_BUDGET_S,
+    TRACKERS,
+    check_contract,
+    limits_of_every_case,
+    mutants,
+    write_tally,
+)
+from .fuzzing.make_bad import bomb
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tally():
+    yield
+    write_tally()
+
+
+EXPECTED = json.loads((BAD / "EXPECTED.json").read_text())
+FIXED = {name: case for name, case in EXPECTED.items() if "open" not in case}
+OPEN = {name: case for name, case in EXPECTED.items() if "open" in case}
+ALL_SEEDS = [seed for seeds in SEEDS.values() for seed in seeds]
+
+
+def _fresh(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz", numbered=True)
+
+
+@pytest.mark.parametrize("fmt", sorted(SEEDS))
+def test_damaged_logs_of_every_format(fmt, tmp_path_factory):
+    @FUZZ
+    @given(mutants(SEEDS[fmt]))
+    def read(mutant):
+        folder = _fresh(tmp_path_factory)
+        path = folder / mutant.name
+        path.write_bytes(mutant.data)
+        check_contract(path, mutant, fmt)
+        check_contract(folder, mutant, fmt + " (in a directory)")
+        shutil.rmtree(folder)
+
+    read()
+
+
+@FUZZ
+@given(
+    st.sampled_from(MLFLOW_FILES),
+    st.one_of(st.binary(max_size=64), st.sampled_from(INTERESTING)),
+    st.booleans(),
+)
+def test_damaged_mlflow_run_folders(tmp_path_factory, file, content, append):
+    root = _fresh(tmp_path_factory) / "mlruns" / "0"
+    run = root / MLFLOW_RUN.name
+    shutil.copytree(MLFLOW_RUN, run)
+    shutil.copy(MLFLOW_RUN.parent / "meta.yaml", root / "meta.yaml")
+    target = run / file
+    target.write_bytes((target.read_bytes() if append else b"") + content)
+    check_contract(root.parent, (file, content, append), "mlflow")
+
+
+@FUZZ
+@given(st.sampled_from(TRACKERS), st.data())
+def test_damaged_tracker_folders(tmp_path_factory, tracker, data):
+    """One file of a tracker's offline run damaged: the run is read or named, nothing else."""
+    root = _fresh(tmp_path_factory)
+    shutil.copytree(DATA / "trackers" / tracker, root / tracker)
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    target = root / data.draw(st.sampled_from(files))
+    mutant = data.draw(mutants([(target.name, target.read_bytes())]))
+    target.write_bytes(mutant.data)
+    check_contract(root, (target.relative_to(root), mutant), tracker)
+    shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed, monkeypatch):
+    """Every good run of a directory is reported and every broken file named, whatever the
+    order the walk meets them in."""
+    for key, value in limits_of_every_case(FIXED).items():
+        monkeypatch.setenv(key, value)
+    good = {f"good{i}/{name}": data for i, (name, data) in enumerate(ALL_SEEDS)}
+    broken = {f"broken{seed}/{name}": (BAD / name).read_bytes() for name in FIXED}
+    for name, data in {**good, **broken}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    report = check_contract(tmp_path, "directory")
+    reported = {p for r in report.runs for p in Path(r.source).parts if p.startswith("good")}
+    assert reported == {f"good{i}" for i in range(len(good))}
+    named = {Path(p.source).name for p in report.problems}
+    should_fail = {Path(n).name for n, case in FIXED.items() if case["outcome"] == "problem"}
+    assert should_fail <= named
+
+
+@pytest.mark.parametrize("name", sorted(FIXED))
+def test_inputs_that_once_broke_something(name, tmp_path):
+    """Each regression file gives its expected outcome: its one-line message, or a report."""
+    case = EXPECTED[name]
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((BAD / name).read_bytes())
+    env = {k: str(v) for k, v in case.get("env", {}).items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        report = check_contract(path, name)
+    if case["outcome"] == "problem":
+        assert not report.runs
+        message = case["message"].replace("{readers}", ", ".join(readers.READERS))
+        assert [p.message for p in report.problems] == [f"{path}: {message}"]
+    else:
+        assert report.runs and not report.problems
+
+
+@pytest.mark.parametrize("name", sorted(OPEN))
+@pytest.mark.xfail(strict=True, reason="still open: see its entry in tests/data/bad/EXPECTED.json")
+def test_inputs_still_open_are_read_within_the_time_budget(name):
+    """Run apart, so that a hang ends at the budget; when it passes, update EXPECTED.json."""
+    path = (BAD / name).parent if OPEN[name].get("folder") else BAD / name
+    code = "import losstest, sys; sys.exit(3 * (not losstest.analyze(sys.argv[1], on_error=print).runs))"
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(path)], timeout=TIME_BUDGET_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{name}: {OPEN[name]['open']}")
+    assert done.returncode == (0 if OPEN[name]["outcome"] == "report" else 3), OPEN[name]["open"]
+
+
+def test_a_pattern_that_does_not_compile_never_escapes_the_sniffer():
+    source = Source(str(BAD / "no_records/training.log"), BAD / "no_records/training.log")
+    assert readers.sniff(source, ReadOptions(pattern="(")) is None
+
+
+runner = CliRunner()
+
+
+@FUZZ
+@given(mutants(ALL_SEEDS))
+def test_command_line_exits_0_1_with_json_or_2_with_one_line(tmp_path_factory, mutant):
+    path = _fresh(tmp_path_factory) / mutant.name
+    path.write_bytes(mutant.data)
+    result = runner.invoke(app, ["analyze", str(path), "-f", "json"])
+    TALLY["command line"][f"exit {result.exit_code}"] += 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), mutant
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and printable(str(path)) in result.stderr, (
+            result.stderr
+        )
+    else:
+        assert result.exit_code in (0, 1), result.exit_code
+        assert json.loads(result.stdout)["schema"] == "losstest/report/v1"
+
+
+def test_the_program_names_each_broken_file_in_one_line_without_a_traceback():
+    """The real program, on every regression file at once: exit 2 when none is readable, one
+    stderr line per problem, each naming its file."""
+    problems = sorted(BAD / n for n, case in FIXED.items() if case["outcome"] == "problem")
+    done = subprocess.run(
+        [sys.executable, "-m", "losstest", "analyze", *map(str, problems), "-f", "json"],
+        capture_output=True, text=True, timeout=TIME_BUDGET_S * len(problems),
+        env={**os.environ, **limits_of_every_case(FIXED), "PYTHONWARNINGS": "default"},
+    )  # fmt: skip
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(lines) == len(problems) and all(
+        str(p) in line for p, line in zip(problems, lines, strict=True)
+    )
+
+
+def test_a_limit_raised_by_its_variable_lets_the_file_be_read(monkeypatch, tmp_path):
+    path = tmp_path / "metrics.jsonl.gz"
+    path.write_bytes(bomb(3))  # real records, then 3 MB of blanks
+    monkeypatch.setenv("LOSSTEST_MAX_DECOMPRESSED_MB", "2")
+    assert not check_contract(path, "3 MB past a 2 MB limit").runs
+    monkeypatch.setenv("LOSSTEST_MAX_DECOMPRESSED_MB", "4")
+    assert check_contract(path, "3 MB within a 4 MB limit").runs
+
+
+def test_a_limit_that_is_no_number_is_a_configuration_error(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "losstest", "analyze", str(BAD / "wide_record.jsonl")],
+        capture_output=True, text=True, env={**os.environ, "LOSSTEST_MAX_KEYS": "lots"},
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "LOSSTEST_MAX_KEYS='lots' is not a positive whole number" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "text, per_line, depth",
+    [
+        (b'{"a": [[1]]}\n{}', True, 3),
+        (b'{"a": 1}\n{"b": {"c": 1}}', True, 2),
+        (b'{"a": 1}\n{"b": 2}', True, 1),
+        (b'{\n  "a": {\n "b": [1]}}', False, 3),
+        (b"[1]", False, 1),
+        (b"1", False, 0),
+    ],
+)
+def test_nesting_depth(text, per_line, depth):
+    assert nesting_depth(text, per_line=per_line) == depth
