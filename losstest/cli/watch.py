@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from .app import (
     InputFormatOpt,
     MetricOpt,
     PatternOpt,
+    StorageOpt,
     ValMetricOpt,
     app,
     choice,
@@ -30,7 +30,9 @@ WatchFormat = choice("WatchFormat", ("text", "json"))
 
 @app.command("watch")
 def watch_command(
-    path: Annotated[Path, typer.Argument(help="A log being written, or a TensorBoard folder.")],
+    path: Annotated[
+        str, typer.Argument(help="A log being written, or a TensorBoard folder (or a URL).")
+    ],
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.05)] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Analyse what is there and exit.")] = False,
     exit_on: Annotated[
@@ -44,6 +46,7 @@ def watch_command(
     input_format: InputFormatOpt = None,
     pattern: PatternOpt = None,
     config: ConfigOpt = None,
+    storage_option: StorageOpt = None,
 ) -> None:
     """Follow a log that is being written and report findings as they appear."""
     from .. import api, readers
@@ -51,7 +54,7 @@ def watch_command(
 
     with user_errors():
         chosen = api.configure(config, metric=metric, val_metric=val_metric)
-        watch = Watch(path, chosen, readers.options(input_format, None, pattern))
+        watch = Watch(path, chosen, readers.options(input_format, None, pattern, storage_option))
     color, width = terminal()
     live = _live(watch) if color and format.value == "text" and not once else None
     show = _shower(watch, format.value, live)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..storage import RemotePath, read_head
 
 GZIP_MAGIC = b"\x1f\x8b"
 LFS_POINTER = b"version https://git-lfs"
@@ -26,9 +27,9 @@ class Source:
     """A file (or a directory, for formats that span several files) and the run it names."""
 
     name: str
-    path: Path | None = None  # None for standard input
+    path: Path | RemotePath | None = None  # None for standard input
     run: str = ""
-    files: tuple[Path, ...] = ()  # the files of a directory-shaped run
+    files: tuple[Path | RemotePath, ...] = ()  # the files of a directory-shaped run
     format_hint: str | None = None
     warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
@@ -48,13 +49,27 @@ class Source:
     def head(self) -> bytes:
         if self.path is not None and self.path.is_dir():
             return b""  # a folder-shaped run: its reader knows its files
-        if self._data is not None or self.path is None:
+        remote_whole = isinstance(self.path, RemotePath) and self.path.worth_reading_whole()
+        if self._data is not None or self.path is None or remote_whole:
             return self.data()[:HEAD_BYTES]
-        with open(self.path, "rb") as f:
-            raw = f.read(HEAD_BYTES)
-        if raw.startswith(GZIP_MAGIC):
-            return zlib.decompressobj(wbits=31).decompress(raw)[:HEAD_BYTES]
+        try:
+            raw = read_head(self.path, HEAD_BYTES)
+        except OSError as e:
+            raise InputError(self.name, e.strerror or str(e)) from e
+        if raw.startswith(GZIP_MAGIC):  # at most a head's worth, however well it compresses
+            try:
+                return zlib.decompressobj(wbits=31).decompress(raw, HEAD_BYTES)
+            except zlib.error:
+                return raw
         return raw
+
+    def local_file(self) -> Path | None:
+        """The path of a local file whose content was not handed in, for readers that let
+        pyarrow read it by path; None for standard input, folders and URLs."""
+        path = self.path
+        if self._data is not None or not isinstance(path, Path) or not path.is_file():
+            return None
+        return path
 
     def text(self) -> str:
         return self.data().decode("utf-8", errors="replace")
@@ -77,7 +92,7 @@ class Source:
             raise InputError(self.name, f"not a valid gzip file ({e})") from e
 
 
-def run_name(path: Path) -> str:
+def run_name(path: Path | RemotePath) -> str:
     if "tfevents" in path.name:
         return path.parent.name or path.name
     stem = path.name.removesuffix(".gz")
