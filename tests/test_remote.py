@@ -74,11 +74,7 @@ def logs(endpoint, tmp_path_factory):
 def report_json(report, prefix: str) -> dict:
     """The JSON report (a Report, or its text) with the sources' location cut off, to set disk
     beside bucket."""
-    text = (
-        report
-        if isinstance(report, str)
-        else REPORTERS["json"](report, RenderOptions(False, 100, None))
-    )
+    text = report if isinstance(report, str) else REPORTERS["json"].render(report, RenderOptions())
     doc = json.loads(text)
     for item in doc["runs"] + doc.get("problems", []):
         item["source"] = item["source"].removeprefix(prefix)

@@ -26,21 +26,19 @@ from .app import (
 )  # fmt: skip
 
 WatchFormat = choice("WatchFormat", ("text", "json"))
+ExitOnOpt = Annotated[FailOn | None, typer.Option(help="Exit 1 at the first finding this severe.")]
+WatchFormatOpt = Annotated[
+    WatchFormat, typer.Option("--format", "-f", help="text, or json: a line per finding.")
+]
 
 
 @app.command("watch")
 def watch_command(
-    path: Annotated[
-        str, typer.Argument(help="A log being written, or a TensorBoard folder (or a URL).")
-    ],
+    path: Annotated[str, typer.Argument(help="A log being written, a TensorBoard folder, a URL.")],
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.05)] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Analyse what is there and exit.")] = False,
-    exit_on: Annotated[
-        FailOn | None, typer.Option(help="Exit 1 at the first finding this severe.")
-    ] = None,
-    format: Annotated[
-        WatchFormat, typer.Option("--format", "-f", help="text, or json: a line per finding.")
-    ] = "text",
+    exit_on: ExitOnOpt = None,
+    format: WatchFormatOpt = "text",
     metric: MetricOpt = None,
     val_metric: ValMetricOpt = None,
     input_format: InputFormatOpt = None,
