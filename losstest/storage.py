@@ -28,7 +28,9 @@ from .errors import InputError, LossTestError
 
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
-SECRET_NAME = re.compile(r"secret|token|password|passwd|credential|sas|account_key|key_id", re.I)
+SECRET_NAME = re.compile(
+    r"secret|token|password|passwd|credential|sas|account_key|key_id|connection_string|^key$", re.I
+)
 INSTALL = "reading URLs needs the remote extra: pip install 'losstest[remote]'"
 HEADS_AT_ONCE = 256  # heads fetched in one batch of concurrent ranged reads during a walk
 WHOLE_BELOW = 16 << 20  # a remote file this small is read whole, not its head first
