@@ -178,7 +178,9 @@ class RemotePath:
         return self.kind == "file"
 
     def stat(self) -> SimpleNamespace:
-        """Size only: object stores have no inode, so a replaced file shows as one that shrank."""
+        """Size only: object stores have no inode, so a replaced file shows as one that shrank.
+        Asked afresh each time (a poll must see growth, not a cached listing)."""
+        self.fs.invalidate_cache(self.path)
         self.kind = None
         self._info()
         if self.size is None:
@@ -226,6 +228,7 @@ class RemotePath:
         return sorted(self._child(p, i.get("type"), i.get("size")) for p, i in found.items())
 
     def rglob(self, pattern: str) -> list[RemotePath]:
+        self.fs.invalidate_cache(self.path)  # files added since the last look are found
         with backend_errors(str(self), self.fs.storage_options):
             found = self.fs.glob(posixpath.join(self.path, "**", pattern), detail=True)
         return sorted(

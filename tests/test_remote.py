@@ -167,6 +167,23 @@ def test_watch_follows_an_object_that_is_rewritten_longer(logs, tmp_path):
     assert remote.poll() == []
 
 
+def test_watch_follows_a_tensorboard_folder_in_a_bucket(logs, tmp_path):
+    """New bytes of an event file (a record cut in two waits for the rest) are found at every
+    poll, not hidden by a listing cached at the first one."""
+    (events,) = (DATA / "realruns_tb" / "healthy").glob("events.out.tfevents.*")
+    data = events.read_bytes()
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    local = tmp_path / "tb" / events.name
+    local.parent.mkdir()
+    remote, on_disk = Follower(f"s3://{BUCKET}/live-tb"), Follower(local.parent)
+    polls = []
+    for upto in (len(data) // 3, len(data)):
+        fs.pipe(f"{BUCKET}/live-tb/{events.name}", data[:upto])
+        local.write_bytes(data[:upto])
+        polls.append((remote.poll(), on_disk.poll()))
+    assert all(ours == theirs and ours for ours, theirs in polls)
+
+
 def test_a_url_without_the_extra_is_one_line_naming_it():
     code = (
         "import sys; sys.modules['fsspec'] = None; sys.argv = ['losstest', 'analyze', "
