@@ -206,10 +206,10 @@ class RemotePath:
             return self.fs.cat_file(self.path, start=start, end=end)
 
     def worth_reading_whole(self) -> bool:
-        """A file named on its own, small enough that reading it whole at once (one request)
-        beats a ranged read of its head for sniffing and then a second one of everything."""
-        known = self._listing is not None and self.path in self._listing.position
-        return not known and self.is_file() and (self.size or 0) <= WHOLE_BELOW
+        """A file read outside a walk (named on its own, or a run on a worker), small enough
+        that reading it whole at once (one request) beats a ranged read of its head for
+        sniffing and then a second one of everything. A walk reads heads only."""
+        return self._listing is None and self.is_file() and (self.size or 0) <= WHOLE_BELOW
 
     def open(self, mode: str = "rb"):
         """A file object whose reads are ranged requests (no read-ahead of a large block)."""

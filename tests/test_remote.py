@@ -92,6 +92,13 @@ def test_every_format_read_by_url_gives_the_report_read_from_disk(logs):
     assert report_json(remote, f"s3://{BUCKET}/logs/") == report_json(local, f"{logs}/")
 
 
+def test_a_walk_reads_heads_only(logs):
+    """Listing and sniffing a bucket transfers the heads of the files, not the files: what a
+    run needs is read where the run is analysed (a worker, on a cluster)."""
+    found, _ = discover([f"s3://{BUCKET}/logs/realruns"])
+    assert len(found) == 12 and all(source._data is None for source in found)
+
+
 def test_glob_on_a_url(logs):
     local = api.analyze([f"{logs}/realruns/*.jsonl"])
     remote = api.analyze([f"s3://{BUCKET}/logs/realruns/*.jsonl"])
