@@ -4,6 +4,8 @@ The leaderboard is the local one; a run whose worker dies is a problem for that 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -84,6 +86,19 @@ def test_an_unreachable_scheduler_is_one_line():
     assert result.exit_code == 2
     assert result.stderr.startswith("losstest: error: --cluster tcp://127.0.0.1:9: could not")
     assert result.stderr.count("\n") == 1
+
+
+def test_cluster_without_the_extra_is_one_line_naming_it():
+    code = (
+        "import sys; sys.modules['distributed'] = None; sys.argv = ['losstest', 'compare', "
+        f"{str(SWEEP)!r}, '--cluster', 'tcp://127.0.0.1:9']; from losstest.cli import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        done.stderr
+        == "losstest: error: --cluster needs the dask extra: pip install 'losstest[dask]'\n"
+    )
 
 
 @pytest.mark.parametrize(
