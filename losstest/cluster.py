@@ -8,8 +8,9 @@ a run that kills every worker it lands on is reported as a problem for that run 
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .errors import LossTestError
 
@@ -25,8 +26,11 @@ def batch_size(items: int, threads: int) -> int:
     return max(1, min(LARGEST_BATCH, math.ceil(items / (max(1, threads) * TASKS_PER_THREAD))))
 
 
-def _run_batch(work: Callable[[Any], Any], batch: list) -> list:
-    return [work(item) for item in batch]
+def _run_batch(batch: bytes) -> list:
+    """On a worker: the batch arrives as one pickled blob, which the scheduler stores and
+    forwards without unpickling (it needs neither losstest nor the storage backends)."""
+    work, items = pickle.loads(batch)
+    return [work(item) for item in items]
 
 
 def map_on_cluster(
@@ -50,7 +54,8 @@ def map_on_cluster(
         indices = [list(range(i, min(i + size, len(items)))) for i in range(0, len(items), size)]
         pending, futures = {}, []
         for batch in indices:
-            future = client.submit(_run_batch, work, [items[i] for i in batch], pure=False)
+            blob = pickle.dumps((work, [items[i] for i in batch]))
+            future = client.submit(_run_batch, blob, pure=False)
             pending[future.key] = batch
             futures.append(future)
         done = as_completed(futures, loop=client.loop)
@@ -61,7 +66,7 @@ def map_on_cluster(
                 yield from zip(batch, future.result(), strict=True)
             elif len(batch) > 1:  # find the run that failed: each again on its own
                 for i in batch:
-                    single = client.submit(_run_batch, work, [items[i]], pure=False)
+                    single = client.submit(_run_batch, pickle.dumps((work, [items[i]])), pure=False)
                     pending[single.key] = [i]
                     done.add(single)
             else:

@@ -37,7 +37,7 @@ def scheduler():
         dask.config.set(settings),
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, memory_limit="1GiB",
+            dashboard_address="127.0.0.1:0", memory_limit="1GiB",
         ) as cluster,
     ):  # fmt: skip
         yield cluster.scheduler_address
