@@ -54,11 +54,12 @@ def endpoint():
 @pytest.fixture(scope="module")
 def logs(endpoint, tmp_path_factory):
     """The same tree of real logs on disk and in the bucket: the corpus, an MLflow store, the
-    tiny transformers' runs (one gzip-compressed), their TensorBoard and CSV twins. The one
+    tiny transformers' runs (one gzip-compressed), their TensorBoard and CSV twins, the model
+    families' runs through a dozen writers. The one
     text log that takes the text reader 13 s is left out: it would time the reader, not I/O."""
     root = tmp_path_factory.mktemp("logs") / "logs"
     slow = shutil.ignore_patterns("87bd51fd-*.txt")
-    for name in ("corpus", "mlflow", "realruns", "realruns_tb", "realruns_csv"):
+    for name in ("corpus", "mlflow", "realruns", "realruns_tb", "realruns_csv", "families"):
         shutil.copytree(DATA / name, root / name, ignore=slow)
     (root / "realruns" / "healthy.jsonl").unlink()
     (root / "gz").mkdir()
