@@ -240,6 +240,9 @@ def bench_monitor(steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller files, no TensorBoard")
+    parser.add_argument(
+        "--cluster-runs", type=int, help="runs for compare --cluster (default 10,000; quick 100)"
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     rows = 100_000 if args.quick else 1_000_000
@@ -257,6 +260,10 @@ def main() -> None:
     bench_analysis(1_000_000 if args.quick else 10_000_000)
     bench_compare(100 if args.quick else 1000, 10_000, None if args.quick else 30.0)
     bench_monitor(100_000 if args.quick else 1_000_000)
+    from cluster import bench_cluster  # bench/cluster.py: moto, a scheduler, two workers
+
+    runs = args.cluster_runs or (100 if args.quick else 10_000)
+    bench_cluster(sweep_dir(runs, 10_000), runs)
     sys.exit(0 if all(RESULTS) else 1)
 
 

@@ -1,14 +1,14 @@
 """Many runs side by side: a leaderboard, hyperparameters, groups over seeds, a summary.
 
-Each run is read and analysed in a worker process and reduced to a small `RunSummary`, so that
-memory stays flat however many runs a sweep has.
+Each run is read and analysed in a worker process (local, or on a Dask cluster) and reduced to
+a small `RunSummary`, so that memory stays flat however many runs a sweep has.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from . import api, hparams, readers
 from .checks import tallies
+from .cluster import map_on_cluster
 from .config import Config
 from .curves import Curve
 from .engine import analyze_frame
@@ -67,13 +68,31 @@ def _trend(train: Curve | None) -> tuple[np.ndarray, np.ndarray] | None:
     return envelope(step, smoothed(value, SMOOTHING), TREND_POINTS)
 
 
-def _summarize_source(task: tuple) -> tuple[list[RunSummary], list[InputProblem]]:
+Summaries = tuple[list[RunSummary], list[InputProblem]]
+
+
+def _summarize_source(task: tuple) -> Summaries:
     source, config, options, target, keep = task
     try:
         reports = analyze_frame(api.read_source(source, options), config)
     except InputError as e:
         return [], [InputProblem(e.source, str(e))]
     return [summarize(r, target, keep) for r in reports], []
+
+
+def _lost(task: tuple, why: str) -> Summaries:
+    """A run whose analysis never came back from the cluster, and why."""
+    source = task[0]
+    return [], [InputProblem(source.name, f"{source.name}: {why} while it was read or analysed")]
+
+
+def _locally(tasks: list[tuple], jobs: int) -> Iterator[tuple[int, Summaries]]:
+    if jobs > 1 and len(tasks) > 4:
+        with ProcessPoolExecutor(jobs) as pool:
+            chunk = max(1, len(tasks) // (8 * jobs))
+            yield from enumerate(pool.map(_summarize_source, tasks, chunksize=chunk))
+    else:
+        yield from ((i, _summarize_source(task)) for i, task in enumerate(tasks))
 
 
 def rank(runs: Sequence[RunSummary], rank_by: str) -> list[RunSummary]:
@@ -148,30 +167,26 @@ def compare(
     jobs: int | None = None,
     keep_reports: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cluster: str | None = None,
 ) -> Comparison:
-    """Analyse every run under the paths (in `jobs` worker processes) and compare them."""
+    """Analyse every run under the paths (in `jobs` worker processes, or on the Dask cluster
+    whose scheduler is at `cluster`) and compare them."""
     check_ranking(rank_by)
     config = config or Config()
     found, errors = readers.discover(list(paths), options)
     problems = [InputProblem(e.source, str(e)) for e in errors]
     tasks = [(s, config, options, target, keep_reports) for s in found]
-    jobs = jobs or os.cpu_count() or 1
-    summaries: list[RunSummary] = []
-    if jobs > 1 and len(tasks) > 4:
-        with ProcessPoolExecutor(jobs) as pool:
-            results = pool.map(_summarize_source, tasks, chunksize=max(1, len(tasks) // (8 * jobs)))
-            for i, (runs, issues) in enumerate(results, start=1):
-                summaries += runs
-                problems += issues
-                if progress:
-                    progress(i, len(tasks))
+    if cluster:
+        results = map_on_cluster(cluster, _summarize_source, tasks, _lost)
     else:
-        for i, task in enumerate(tasks, start=1):
-            runs, issues = _summarize_source(task)
-            summaries += runs
-            problems += issues
-            if progress:
-                progress(i, len(tasks))
+        results = _locally(tasks, jobs or os.cpu_count() or 1)
+    by_task: dict[int, Summaries] = {}
+    for done, (i, result) in enumerate(results, start=1):
+        by_task[i] = result
+        if progress:
+            progress(done, len(tasks))
+    summaries = [run for i in sorted(by_task) for run in by_task[i][0]]
+    problems += [problem for i in sorted(by_task) for problem in by_task[i][1]]
     if rank_by is None:
         rank_by = (
             "best_val_loss" if any(s.best_val_loss is not None for s in summaries) else "final_loss"

@@ -25,6 +25,7 @@ from .readers import ReadOptions, Source, tensorboard
 from .readers.options import DEFAULT
 from .readers.source import run_name
 from .report import Finding, Report
+from .storage import RemotePath, locate
 
 LINE_FORMATS = ("jsonl", "csv", "text", "wandb-csv")
 
@@ -51,16 +52,17 @@ def rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, float]]]:
 
 
 class Follower:
-    """Reads what a log (file or TensorBoard folder) gained since the last poll."""
+    """Reads what a log (file or TensorBoard folder, local or at a URL) gained since the last
+    poll. A remote file is polled by its size and read past the offset by a ranged read."""
 
-    def __init__(self, path: Path, options: ReadOptions = DEFAULT):
-        self.path = Path(path)
+    def __init__(self, path: str | Path | RemotePath, options: ReadOptions = DEFAULT):
+        self.path = locate(path, options.storage_options)
         self.options = options
         self.format: str | None = options.input_format
         self.restarted = False  # set when the file shrank or was replaced
         self.warnings: list[str] = []  # damage read around, said once; the caller empties it
-        self._cursors: dict[Path, _Cursor] = {}
-        self._broken: set[Path] = set()  # event files whose framing was lost
+        self._cursors: dict[Path | RemotePath, _Cursor] = {}
+        self._broken: set[Path | RemotePath] = set()  # event files whose framing was lost
         self._last_step: int | None = None
 
     def poll(self) -> list[tuple[int, dict[str, float]]]:
@@ -83,7 +85,7 @@ class Follower:
             return self._poll_lines()
         return self._poll_whole()
 
-    def _grown(self, file: Path) -> tuple[_Cursor, bytes]:
+    def _grown(self, file: Path | RemotePath) -> tuple[_Cursor, bytes]:
         """The bytes a file gained; starts over when it shrank or was replaced."""
         cursor = self._cursors.setdefault(file, _Cursor())
         stat = file.stat()
@@ -92,7 +94,7 @@ class Follower:
             self._last_step = None
             self.restarted = True
         cursor.inode = stat.st_ino
-        with open(file, "rb") as f:
+        with file.open("rb") as f:
             f.seek(cursor.offset)
             return cursor, f.read()
 
@@ -111,7 +113,7 @@ class Follower:
         frame = self._read(Source(str(self.path), None, _data=chunk))
         return list(rows(frame))
 
-    def _poll_events(self, files: list[Path]) -> list[tuple[int, dict[str, float]]]:
+    def _poll_events(self, files: list[Path | RemotePath]) -> list[tuple[int, dict[str, float]]]:
         out = []
         for file in files:
             if "tfevents" not in file.name or file in self._broken:
@@ -133,7 +135,7 @@ class Follower:
             cursor.offset += read
         return out
 
-    def _past_damage(self, file: Path, data: bytes, damage: str, offset: int) -> int:
+    def _past_damage(self, file: Path | RemotePath, data: bytes, damage: str, offset: int) -> int:
         """The length of a record whose checksum is wrong, to read on past it when its header
         can be trusted; else 0, and the file is given up: a bad record read again at every
         poll would silently hide everything written after it. Each is said once."""
@@ -174,12 +176,14 @@ class Watch:
     the findings that are new. A log that restarts (truncated or replaced) starts a new
     history; `restarted` says so for that poll."""
 
-    def __init__(self, path: Path, config: Config, options: ReadOptions = DEFAULT):
-        self.path = Path(path)
+    def __init__(
+        self, path: str | Path | RemotePath, config: Config, options: ReadOptions = DEFAULT
+    ):
+        self.path = locate(path, options.storage_options)
         self.config = config
         self.follower = Follower(self.path, options)
-        self.run = run_name(self.path) or str(path)
-        self.monitor = Monitor(config, run=self.run, source=str(path))
+        self.run = run_name(self.path) or str(self.path)
+        self.monitor = Monitor(config, run=self.run, source=str(self.path))
         self.last_step: int | None = None
         self.restarted = False
         self.warnings: list[str] = []  # damage met in the last poll

@@ -19,6 +19,7 @@ from .app import (
     OutputOpt,
     PathsArg,
     PatternOpt,
+    StorageOpt,
     ValMetricOpt,
     app,
     choice,
@@ -71,7 +72,7 @@ def analyze(
     vocab_size: VocabOpt = None, num_classes: ClassesOpt = None, target: TargetOpt = None,
     fail_on: FailOnOpt = None, exit_zero: ExitZeroOpt = False, report_to: ReportOpt = None,
     plot: PlotOpt = None, plot_dir: PlotDirOpt = None, config: ConfigOpt = None,
-    select: SelectOpt = None, ignore: IgnoreOpt = None,
+    select: SelectOpt = None, ignore: IgnoreOpt = None, storage_option: StorageOpt = None,
 ) -> None:  # fmt: skip
     """Test every run found under the paths; exit 0 (no run failed), 1 (a run failed) or 2."""
     from .. import api, readers, reporters
@@ -86,7 +87,7 @@ def analyze(
             step=step, vocab_size=vocab_size, num_classes=num_classes, target=target,
             fail_on=Severity(fail_on.value) if fail_on else None,
         )  # fmt: skip
-        options = readers.options(input_format, chosen.step, pattern)
+        options = readers.options(input_format, chosen.step, pattern, storage_option)
         report = api.analyze(paths, chosen, options, on_error=lambda e: error(str(e)),
                              on_warning=warning)  # fmt: skip
     color, width = terminal()

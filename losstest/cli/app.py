@@ -33,7 +33,14 @@ def choice(name: str, values: tuple[str, ...]) -> type[Enum]:
 FailOn = choice("FailOn", ("fail", "warn"))
 
 PathsArg = Annotated[
-    list[str], typer.Argument(help="Log files, directories, globs, or - for standard input.")
+    list[str],
+    typer.Argument(help="Log files, directories, globs, URLs (s3://, gs://, ...), or - for stdin."),
+]
+StorageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option", help="KEY=VALUE for the storage backend of URLs (repeatable)."
+    ),
 ]
 MetricOpt = Annotated[str | None, typer.Option(help="Training loss metric name.")]
 ValMetricOpt = Annotated[str | None, typer.Option(help="Validation loss metric name.")]

@@ -10,7 +10,17 @@ import typer
 
 from ..exit_codes import ERROR
 from ..reporters import COMPARISON_FORMATS
-from .app import ConfigOpt, OutputOpt, PathsArg, app, choice, error, terminal, user_errors
+from .app import (
+    ConfigOpt,
+    OutputOpt,
+    PathsArg,
+    StorageOpt,
+    app,
+    choice,
+    error,
+    terminal,
+    user_errors,
+)  # fmt: skip
 
 Format = choice("CompareFormat", COMPARISON_FORMATS)
 RankOpt = Annotated[
@@ -24,6 +34,13 @@ TargetOpt = Annotated[
     float | None, typer.Option(help="Loss for steps_to_target: the first step at or below it.")
 ]
 JobsOpt = Annotated[int | None, typer.Option(help="Worker processes (default: every core).", min=1)]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="DASK_SCHEDULER_ADDRESS",
+        help="Run the per-run work on the Dask cluster of this scheduler (tcp://host:8786).",
+    ),
+]
 PlotOpt = Annotated[Path | None, typer.Option(help="Overlay PNG of all runs' curves.")]
 HparamsOpt = Annotated[
     Path | None, typer.Option(help="PNG of the ranking measure against each hyperparameter.")
@@ -36,17 +53,19 @@ def compare_command(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = "text",
     output: OutputOpt = None, rank_by: RankOpt = None, by: ByOpt = None,
     target: TargetOpt = None, jobs: JobsOpt = None, plot: PlotOpt = None,
-    plot_hparams: HparamsOpt = None, config: ConfigOpt = None,
+    plot_hparams: HparamsOpt = None, config: ConfigOpt = None, cluster: ClusterOpt = None,
+    storage_option: StorageOpt = None,
 ) -> None:  # fmt: skip
     """Compare many runs: leaderboard, hyperparameter groups, overlay plots."""
-    from .. import api, reporters
+    from .. import api, readers, reporters
     from ..compare import compare
 
     keys = [k.strip() for k in by.split(",") if k.strip()] if by else []
     with user_errors():
         result = compare(
-            paths, api.configure(config), rank_by=rank_by, by=keys, target=target, jobs=jobs,
-            keep_reports=plot is not None, progress=_progress(),
+            paths, api.configure(config), readers.options(storage=storage_option),
+            rank_by=rank_by, by=keys, target=target, jobs=jobs, keep_reports=plot is not None,
+            progress=_progress(), cluster=cluster or None,
         )  # fmt: skip
     for problem in result.problems:
         error(problem.message)

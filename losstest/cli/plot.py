@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from ..exit_codes import ERROR
-from .app import ConfigOpt, MetricOpt, PathsArg, ValMetricOpt, app, choice, error, user_errors
+from .app import (
+    ConfigOpt,
+    MetricOpt,
+    PathsArg,
+    StorageOpt,
+    ValMetricOpt,
+    app,
+    choice,
+    error,
+    user_errors,
+)  # fmt: skip
 
 XAxis = choice("XAxis", ("step", "epoch", "time"))
 
@@ -27,13 +37,15 @@ def plot_command(
     metric: MetricOpt = None,
     val_metric: ValMetricOpt = None,
     config: ConfigOpt = None,
+    storage_option: StorageOpt = None,
 ) -> None:
     """Draw the curves of the runs into a PNG, findings marked."""
-    from .. import api, reporters
+    from .. import api, readers, reporters
 
     with user_errors():
         chosen = api.configure(config, metric=metric, val_metric=val_metric)
-        report = api.analyze(paths, chosen, on_error=lambda e: error(str(e)))
+        options = readers.options(storage=storage_option)
+        report = api.analyze(paths, chosen, options, on_error=lambda e: error(str(e)))
     if not report.runs:
         raise typer.Exit(ERROR)
     options = reporters.RenderOptions(plot=reporters.PlotOptions(smooth, x.value, log_y))

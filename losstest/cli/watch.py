@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from .app import (
     InputFormatOpt,
     MetricOpt,
     PatternOpt,
+    StorageOpt,
     ValMetricOpt,
     app,
     choice,
@@ -26,24 +26,25 @@ from .app import (
 )  # fmt: skip
 
 WatchFormat = choice("WatchFormat", ("text", "json"))
+ExitOnOpt = Annotated[FailOn | None, typer.Option(help="Exit 1 at the first finding this severe.")]
+WatchFormatOpt = Annotated[
+    WatchFormat, typer.Option("--format", "-f", help="text, or json: a line per finding.")
+]
 
 
 @app.command("watch")
 def watch_command(
-    path: Annotated[Path, typer.Argument(help="A log being written, or a TensorBoard folder.")],
+    path: Annotated[str, typer.Argument(help="A log being written, a TensorBoard folder, a URL.")],
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.05)] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Analyse what is there and exit.")] = False,
-    exit_on: Annotated[
-        FailOn | None, typer.Option(help="Exit 1 at the first finding this severe.")
-    ] = None,
-    format: Annotated[
-        WatchFormat, typer.Option("--format", "-f", help="text, or json: a line per finding.")
-    ] = "text",
+    exit_on: ExitOnOpt = None,
+    format: WatchFormatOpt = "text",
     metric: MetricOpt = None,
     val_metric: ValMetricOpt = None,
     input_format: InputFormatOpt = None,
     pattern: PatternOpt = None,
     config: ConfigOpt = None,
+    storage_option: StorageOpt = None,
 ) -> None:
     """Follow a log that is being written and report findings as they appear."""
     from .. import api, readers
@@ -51,7 +52,7 @@ def watch_command(
 
     with user_errors():
         chosen = api.configure(config, metric=metric, val_metric=val_metric)
-        watch = Watch(path, chosen, readers.options(input_format, None, pattern))
+        watch = Watch(path, chosen, readers.options(input_format, None, pattern, storage_option))
     color, width = terminal()
     live = _live(watch) if color and format.value == "text" and not once else None
     show = _shower(watch, format.value, live)

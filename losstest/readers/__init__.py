@@ -7,8 +7,6 @@ specific first. Every reader returns the canonical frame (see `losstest.frame`).
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ConfigError, InputError, LossTestError
+from ..storage import RemotePath, parse_options, resolve, walk
 from . import (
     clearml,
     comet,
@@ -135,16 +134,21 @@ def _run_label(root: Path, folder: Path) -> str:
     return root.name if relative == "." else relative
 
 
-def directory_sources(root: Path, options: ReadOptions = DEFAULT) -> list[Source]:
-    """The runs below a directory: each folder of event files is one run, as TensorBoard has
+def _is_log_name(file: str) -> bool:
+    """A file the walk will sniff (a remote walk fetches these heads in batches)."""
+    suffix = file.removesuffix(".gz").rsplit(".", 1)[-1].lower() if "." in file else ""
+    return suffix in LOG_SUFFIXES | TEXT_SUFFIXES and not file.startswith(".")
+
+
+def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -> list[Source]:
+    """The runs below a directory (local, or at a URL): each folder of event files is one run, as TensorBoard has
     it (`add_scalars` writes a folder per series), except a subfolder without scalars, such as
     the HF Trainer's folder of hparams, which belongs to the run above it; each other log file
     is one run."""
     found: list[Source] = []
-    runs: dict[Path, Source] = {}
-    for folder, dirs, files in os.walk(root):
+    runs: dict[Path | RemotePath, Source] = {}
+    for here, dirs, files in walk(root, sniffed=_is_log_name):
         dirs.sort()
-        here = Path(folder)
         folder_run = next((r for r in FOLDER_RUNS if r.is_run(here)), None)
         if folder_run is not None:
             found.append(folder_run.source(here))
@@ -203,19 +207,11 @@ def _is_text_log(source: Source, options: ReadOptions) -> bool:
         return False
 
 
-def _expand(arg: str) -> list[Path]:
-    if arg != "-" and not Path(arg).exists() and glob.has_magic(arg):
-        matches = sorted(glob.glob(arg, recursive=True))
-        if not matches:
-            raise InputError(arg, "no file matches this pattern")
-        return [Path(m) for m in matches]
-    return [Path(arg)]
-
-
 def discover(
     paths: list[str], options: ReadOptions = DEFAULT
 ) -> tuple[list[Source], list[InputError]]:
-    """Every run under the paths: files as given, directories walked for logs.
+    """Every run under the paths (local, or URLs read with `options.storage_options`): files as
+    given, directories walked for logs.
 
     Returns the sources and the paths that could not be used.
     """
@@ -226,29 +222,33 @@ def discover(
             sources.append(Source(name="<stdin>", run="stdin"))
             continue
         try:
-            expanded = _expand(arg)
-        except InputError as e:
+            for path in resolve(arg, options.storage_options):
+                if path.is_dir():
+                    found = directory_sources(path, options)
+                    if not found:
+                        errors.append(
+                            InputError(
+                                printable(str(path)), "no training logs found in this directory"
+                            )
+                        )
+                    sources.extend(found)
+                elif path.exists():
+                    sources.append(Source(name=str(path), path=path, run=run_name(path)))
+                else:
+                    errors.append(InputError(printable(str(path)), "no such file or directory"))
+        except InputError as e:  # a URL that cannot be reached, a pattern matching nothing
             errors.append(e)
-            continue
-        for path in expanded:
-            if path.is_dir():
-                found = directory_sources(path, options)
-                if not found:
-                    errors.append(
-                        InputError(printable(str(path)), "no training logs found in this directory")
-                    )
-                sources.extend(found)
-            elif path.exists():
-                sources.append(Source(name=str(path), path=path, run=run_name(path)))
-            else:
-                errors.append(InputError(printable(str(path)), "no such file or directory"))
     return sources, errors
 
 
 def options(
-    input_format: str | None = None, step: str | None = None, pattern: str | None = None
+    input_format: str | None = None,
+    step: str | None = None,
+    pattern: str | None = None,
+    storage: list[str] | None = None,
 ) -> ReadOptions:
-    """ReadOptions from the user's words, checked: a known format, a regex that compiles."""
+    """ReadOptions from the user's words, checked: a known format, a regex that compiles,
+    storage options as KEY=VALUE."""
     if input_format is not None and input_format not in READERS:
         raise ConfigError(f"unknown --input-format {input_format!r} (known: {', '.join(READERS)})")
     if pattern is not None:
@@ -256,4 +256,4 @@ def options(
             re.compile(pattern)
         except re.error as e:
             raise ConfigError(f"--pattern {pattern!r} is not a regular expression ({e})") from e
-    return ReadOptions(input_format, step, pattern)
+    return ReadOptions(input_format, step, pattern, parse_options(storage))

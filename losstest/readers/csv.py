@@ -61,9 +61,9 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
 def _whole_file(source: Source) -> str | None:
     """The path of an uncompressed file ending in a line break: pyarrow reads it itself, in
     blocks on all cores, and its bytes never sit in memory whole."""
-    path = source.path
-    if source._data is not None or path is None or not path.is_file():
-        return None  # content handed in (what watch read) is what counts
+    path = source.local_file()
+    if path is None:
+        return None  # content handed in (what watch read) is what counts; a URL is fetched
     with open(path, "rb") as f:
         if f.read(2) == GZIP_MAGIC:
             return None

@@ -78,13 +78,8 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
 
 def _plain_file(source: Source) -> str | None:
     """The path of a large, uncompressed file whose last line is complete; else None."""
-    path = source.path
-    if (
-        source._data is not None  # content handed in (what watch read) is what counts
-        or path is None
-        or not path.is_file()
-        or path.stat().st_size < FAST_FROM
-    ):
+    path = source.local_file()  # content handed in (what watch read) is what counts
+    if path is None or path.stat().st_size < FAST_FROM:
         return None
     with open(path, "rb") as f:
         if f.read(2) == GZIP_MAGIC:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -10,6 +12,8 @@ class ReadOptions:
     input_format: str | None = None  # read every input as this format, not by content
     step: str | None = None  # the column that holds the step
     pattern: str | None = None  # a regular expression for text logs
+    # for URLs: options of the storage backend (endpoint, credentials, ...), --storage-option
+    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 DEFAULT = ReadOptions()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..storage import RemotePath, read_head
 from .limits import ENV, check_line_length, limits
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -27,9 +28,9 @@ class Source:
     """A file (or a directory, for formats that span several files) and the run it names."""
 
     name: str
-    path: Path | None = None  # None for standard input
+    path: Path | RemotePath | None = None  # None for standard input
     run: str = ""
-    files: tuple[Path, ...] = ()  # the files of a directory-shaped run
+    files: tuple[Path | RemotePath, ...] = ()  # the files of a directory-shaped run
     format_hint: str | None = None
     warnings: list[str] = field(default_factory=list)  # damage a reader read around
     _data: bytes | None = field(default=None, repr=False)
@@ -52,11 +53,11 @@ class Source:
     def head(self) -> bytes:
         if self.path is not None and self.path.is_dir():
             return b""  # a folder-shaped run: its reader knows its files
-        if self._data is not None or self.path is None:
+        remote_whole = isinstance(self.path, RemotePath) and self.path.worth_reading_whole()
+        if self._data is not None or self.path is None or remote_whole:
             return self.data()[:HEAD_BYTES]
         try:
-            with open(self.path, "rb") as f:
-                raw = f.read(HEAD_BYTES)
+            raw = read_head(self.path, HEAD_BYTES)
         except OSError as e:
             raise InputError(self.name, e.strerror or str(e)) from e
         if raw.startswith(GZIP_MAGIC):
@@ -65,6 +66,14 @@ class Source:
             except zlib.error as e:
                 raise InputError(self.name, f"not a valid gzip file ({e})") from e
         return raw
+
+    def local_file(self) -> Path | None:
+        """The path of a local file whose content was not handed in, for readers that let
+        pyarrow read it by path; None for standard input, folders and URLs."""
+        path = self.path
+        if self._data is not None or not isinstance(path, Path) or not path.is_file():
+            return None
+        return path
 
     def text(self) -> str:
         """The content as text, for line-by-line formats: a line past the limit is refused."""
@@ -122,7 +131,7 @@ def printable(name: str) -> str:
         return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def run_name(path: Path) -> str:
+def run_name(path: Path | RemotePath) -> str:
     if "tfevents" in path.name:
         return path.parent.name or path.name
     stem = path.name.removesuffix(".gz")
