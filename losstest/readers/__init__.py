@@ -141,10 +141,10 @@ def _is_log_name(file: str) -> bool:
 
 
 def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -> list[Source]:
-    """The runs below a directory (local, or at a URL): each folder of event files is one run, as TensorBoard has
-    it (`add_scalars` writes a folder per series), except a subfolder without scalars, such as
-    the HF Trainer's folder of hparams, which belongs to the run above it; each other log file
-    is one run."""
+    """The runs below a directory (local, or at a URL): each folder of event files is one run,
+    as TensorBoard has it (`add_scalars` writes a folder per series), except a subfolder without
+    scalars, such as the HF Trainer's folder of hparams, which belongs to the run above it; each
+    other log file is one run."""
     found: list[Source] = []
     runs: dict[Path | RemotePath, Source] = {}
     for here, dirs, files in walk(root, sniffed=_is_log_name):
