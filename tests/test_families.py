@@ -42,7 +42,8 @@ def test_the_set_is_as_broad_as_promised():
     assert len({label["family"] for label in RUNS.values()}) >= 5
     assert len({label["writer"] for label in RUNS.values()}) >= 8
     held_out = sum(label["held_out"] for label in RUNS.values())
-    assert abs(held_out - len(RUNS) / 3) <= 2
+    # a third was drawn; runs later used to tune a check leave the held-out part for good
+    assert len(RUNS) / 4 <= held_out <= len(RUNS) / 3 + 2
     verdicts = {label["verdict"] for label in RUNS.values()}
     assert verdicts == VERDICTS
 
