@@ -47,23 +47,65 @@ def rolling_median(x: np.ndarray, window: int, trend: bool = True) -> np.ndarray
     return np.median(sliding_window_view(padded, window), axis=1)
 
 
+def rolling_max(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred running maximum in linear time (van Herk / Gil-Werman): a window over a fifth
+    of a long curve costs no more than a narrow one. The ends are padded with the edge value."""
+    window = odd(window, len(x))
+    if window <= 1:
+        return x.copy()
+    half = window // 2
+    count = -(-(len(x) + 2 * half) // window)
+    padded = np.pad(x, (half, count * window - len(x) - half), mode="edge").reshape(count, window)
+    ahead = np.maximum.accumulate(padded, axis=1).ravel()  # max from each block's start
+    behind = np.maximum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()  # to its end
+    i = np.arange(len(x))
+    return np.maximum(behind[i], ahead[i + window - 1])
+
+
 def diff_noise(z: np.ndarray, window: int) -> np.ndarray:
-    """Point-to-point noise around each point, from the spread of successive differences: a
-    running median's residuals would be zero wherever the curve is locally monotone."""
+    """Point-to-point noise around each point, from the spread of successive differences over
+    the `window` points centred on it: a running median's residuals would be zero wherever the
+    curve is locally monotone, and a loss's noise changes along a run (in log units it grows
+    as the loss nears zero), so one figure for a long stretch misjudges both ends of it."""
+    sigma = MAD_TO_SIGMA * rolling_median(_spread(z, window), window, trend=False) / np.sqrt(2)
+    return np.append(sigma, sigma[-1:])
+
+
+def typical_noise(z: np.ndarray, window: int) -> float:
+    """The point-to-point noise of the whole curve, as one figure: the median over its points
+    of the median nonzero spread of the stretch of `4 * window + 1` points each lies in (exact
+    zeros are values rounded when logged, or a difference that is its own running median)."""
     d = np.diff(z)
     spread = np.abs(d - rolling_median(d, window, trend=False))
-    chunk = 4 * window + 1  # the median spread of each stretch of this many points
+    chunk = 4 * window + 1
     count = -(-len(spread) // chunk)
-    padded = np.pad(spread, (0, count * chunk - len(spread)), mode="reflect").reshape(count, chunk)
-    # where most differences are exactly zero (values rounded when logged), the nonzero ones
-    # tell the rounding step: noise is never taken to be nothing
-    floor = np.zeros(count)
-    some = (padded > 0).any(axis=1)
+    rows = np.pad(spread, (0, count * chunk - len(spread)), mode="reflect").reshape(count, chunk)
+    per_stretch = np.zeros(count)
+    some = (rows > 0).any(axis=1)
     if some.any():
-        floor[some] = np.nanmedian(np.where(padded[some] > 0, padded[some], np.nan), axis=1)
-    sigma = MAD_TO_SIGMA * np.maximum(np.median(padded, axis=1), floor) / np.sqrt(2)
-    sigma = np.repeat(sigma, chunk)[: len(spread)]
-    return np.append(sigma, sigma[-1:])
+        per_stretch[some] = np.nanmedian(np.where(rows[some] > 0, rows[some], np.nan), axis=1)
+    per_point = np.repeat(per_stretch, chunk)[: len(spread)]
+    return MAD_TO_SIGMA * float(np.median(np.append(per_point, per_point[-1:]))) / np.sqrt(2)
+
+
+def _spread(z: np.ndarray, window: int) -> np.ndarray:
+    """How far each successive difference stands from the running median of differences."""
+    d = np.diff(z)
+    spread = np.abs(d - rolling_median(d, window, trend=False))
+    # a difference of exactly zero is a change under the rounding of the logged values: it
+    # counts as the typical nonzero one of its stretch, so that noise is never taken to be nothing
+    zero = spread == 0
+    if zero.any() and not zero.all():
+        chunk = 4 * window + 1
+        count = -(-len(spread) // chunk)
+        size = count * chunk - len(spread)
+        rows = np.pad(spread, (0, size), mode="reflect").reshape(count, chunk)
+        nonzero = np.where(rows > 0, rows, np.nan)
+        some = ~np.isnan(nonzero).all(axis=1)
+        step = np.full(count, np.nanmedian(nonzero))
+        step[some] = np.nanmedian(nonzero[some], axis=1)
+        spread = np.where(zero, np.repeat(step, chunk)[: len(spread)], spread)
+    return spread
 
 
 @dataclass(frozen=True)

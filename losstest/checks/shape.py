@@ -9,7 +9,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from ..curves import Curve, RunCurves
-from ..signal import Blocks, blocks, coarser, diff_noise, odd, rolling_median, runs_of, to_log
+from ..signal import Blocks, blocks, coarser, odd, rolling_median, runs_of, to_log, typical_noise
 
 # Checks look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
@@ -43,7 +43,7 @@ class Shape:
         """Standard deviation of the working points around the curve's trend."""
         b = self.blocks
         if b.size == 1:
-            return float(np.median(diff_noise(b.median, 31))) if len(b.median) > 2 else 0.0
+            return typical_noise(b.median, 31) if len(b.median) > 2 else 0.0
         return float(np.median(b.spread)) * 1.25 / np.sqrt(b.size)
 
     def level_error(self, window: int) -> float:

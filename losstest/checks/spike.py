@@ -2,7 +2,10 @@
 
 What it detects: points that stand far above the running median of their neighbourhood — more
 than `threshold` robust standard deviations of the local noise and at least `min_rise` above the
-local level — for at most `max_width` points, after which the loss is back on its curve.
+local level, and `dip_ratio` times as far as the deepest dip below the curve within `dip_span`
+of the run around them — for at most `max_width` points, after which the loss is back within
+its noise. A loss that dips as far as it jumps (heavy-tailed noise of small batches, a running
+mean that restarts each epoch) has noise, not spikes.
 Algorithm: residuals from a running median of `window` points, measured against a running
 median absolute deviation of the residuals (the local noise), in log space so that a spike is a
 ratio; long curves are first cut into blocks whose peaks keep every one-step spike. The jump
@@ -15,7 +18,8 @@ instabilities.
 Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
 many foretell divergence.
 Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),
-window (31 points), min_share (0.02), jump_ratio (3), max_share (0.1 of the run).
+window (31 points), min_share (0.02), jump_ratio (3), max_share (0.1 of the run), dip_ratio (2),
+dip_span (0.2 of the run).
 What to do: find the batches at those steps (data loader order, seed); if spikes repeat, lower
 the learning rate or clip gradients; PaLM-style: restart from a checkpoint before the spike and
 skip the batches in `skip_steps` of the evidence.
@@ -31,7 +35,7 @@ import numpy as np
 from ..curves import RunCurves
 from ..formatting import num, pct, rounded
 from ..report import Finding, Mark, Severity
-from ..signal import diff_noise, rolling_median, runs_of
+from ..signal import diff_noise, rolling_max, rolling_median, runs_of
 from .shape import excursions, train_shape
 
 KIND = "spike"
@@ -51,6 +55,8 @@ class Params:
     min_share: float = 0.02  # of the run's range (highest to lowest trend level), in its units
     jump_ratio: float = 3.0  # a slowly decaying jump: its peak over the best level before it
     max_share: float = 0.1  # of the run's steps; a longer blow-up is an instability
+    dip_ratio: float = 1.5  # a jump over the deepest dip nearby, both in noise units
+    dip_span: float = 0.2  # of the run's points around a jump, where dips are looked at
     min_points: int = 12
 
 
@@ -69,19 +75,32 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         allowance = math.sqrt(2 * math.log(b.size))
     noise = np.maximum(noise, 0.25 * float(np.median(noise)))
     excess = b.peak - base
+    # out of the local noise, and twice as far as the deepest dip below the curve nearby: a
+    # loss that dips as far as it jumps (heavy-tailed noise of small batches, a running mean
+    # that restarts each epoch) has noise, not spikes
+    near = max(4 * params.window + 1, round(params.dip_span * len(base)))
+    depth = np.divide(base - b.median, noise, out=np.zeros_like(noise), where=noise > 0)
+    dips = rolling_max(depth, near)
+    above = excess > np.maximum(params.threshold + allowance, params.dip_ratio * dips) * noise
+    # and big enough: in log units, and in the loss's own units too (near a tiny loss, rounding
+    # alone doubles a value)
     min_rise = params.min_rise if shape.is_log else 5 * params.min_rise
-    tall = (excess > (params.threshold + allowance) * noise) & (excess > min_rise)
-    # in the loss's own units too: near a tiny loss, rounding alone doubles a value
     trend = shape.trend()
     span = shape.unscale(float(trend.max())) - shape.unscale(float(trend.min()))
     level = np.exp(base) if shape.is_log else base
     peak_level = np.exp(b.peak) if shape.is_log else b.peak
-    tall &= (peak_level - level) * (
-        1 if shape.is_log else shape.unscale(1.0)
-    ) >= params.min_share * span
-    starts, ends = runs_of(tall)
-    # a spike jumps from the curve and comes back to it: not the first or last point
-    short = (ends - starts + 1 <= params.max_width) & (starts > 0) & (ends < len(b.median) - 1)
+    unit = 1 if shape.is_log else shape.unscale(1.0)
+    big = above & (excess > min_rise) & ((peak_level - level) * unit >= params.min_share * span)
+    starts, ends = runs_of(above)
+    # a spike jumps from the curve and is back within its noise a few points later (a running
+    # mean that restarts each epoch decays back slowly): not the first or last point
+    has_big = np.concatenate([[0], np.cumsum(big)])
+    short = (
+        (ends - starts + 1 <= params.max_width)
+        & (starts > 0)
+        & (ends < len(b.median) - 1)
+        & (has_big[ends + 1] > has_big[starts])
+    )
     steps = np.asarray(curve.step)
     interval = curve.interval
     margin = max(interval, int(0.002 * (steps[-1] - steps[0])))

@@ -16,8 +16,9 @@ FIRES = [
     ("realruns/spikes.jsonl", [250, 420, 610]),
     ("realruns_csv/spikes.csv", [250, 420, 610]),
     ("sample_logs/spiky.jsonl", [250, 420, 610]),
-    ("corpus/deepspeed-examples/data_efficiency_vit_cifar/training.log", 1),
-    ("corpus/modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt", 47),
+    # a GPT-2 run whose loss jumps +43 % at step 428 (noise: a few %); later jumps of +50 %
+    # mostly stand no further out than its dips (one batch falls to a third of the level)
+    ("corpus/modded-nanogpt/87bd51fd-6203-4c88-b3aa-8a849a6a83ca.txt", [428, 6908, 8246]),
 ]
 QUIET = [
     "realruns/healthy.jsonl", "realruns/healthy_seed1.jsonl", "realruns/healthy_every10.jsonl",
@@ -25,6 +26,14 @@ QUIET = [
     "realruns/oscillation.jsonl", "sweep/lr=0.001_seed=0",
     "corpus/modded-nanogpt/main.log", "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
     "corpus/trackio/logs.csv", "corpus/dl-fundamentals/6.7-dropout/version_0/metrics.csv",
+    # 14 single-batch losses, one per epoch: a +86 % point among dips as deep is its noise
+    "corpus/deepspeed-examples/data_efficiency_vit_cifar/training.log",
+    # small batches: heavy-tailed noise (+181 % at one step, -70 % at others)
+    "families/cnn_healthy_csv",
+    # 52 log-spaced points, the later ones single noisy batches
+    "families/logreg_logspaced_jsonl", "families/mlp_logspaced_mlflow",
+    # the running mean since the epoch began, batch 16: up or down each time an epoch starts
+    "families/mlp_sawtooth_mlflow", "families/mlp_sawtooth_csv",
 ]  # fmt: skip
 
 
@@ -87,6 +96,18 @@ def _one_spike(height, noise=0.03):
     return loss
 
 
+def _jump_and_dip_at(distance, ratio=1.0):
+    """A jump of x2 at step 500 and, `distance` steps later, a dip `ratio` times shallower."""
+    loss = healthy_curve(1000, 0.01)
+    loss[500] *= 2
+    loss[500 + int(distance)] /= np.exp(np.log(2) / ratio)
+    return loss
+
+
+def _jump_and_dip_of_ratio(ratio):
+    return _jump_and_dip_at(50, ratio)
+
+
 def _wide(width):
     loss = healthy_curve(1000, 0.01)
     loss[500 : 500 + int(width)] *= 2
@@ -114,8 +135,13 @@ def _few(points):
 
 
 BOUNDARIES = [
-    # robust sigmas of the local noise (3 % here): a jump of x1.15 is noise, x1.16 a spike
-    Boundary("threshold", _one_spike, quiet=1.15, fires=1.16, silences=7.0, wakes=5.0),
+    # robust sigmas of the local noise (3 % here): a jump of x1.19 is noise, x1.20 a spike
+    Boundary("threshold", _one_spike, quiet=1.19, fires=1.2, silences=7.0, wakes=5.0),
+    # a jump of x2 with a dip 50 steps away: a spike when the jump is 1.76 times as deep as
+    # the dip in noise units (1.5 by the ratio, times the local noise, 20 % larger at the jump)
+    Boundary("dip_ratio", _jump_and_dip_of_ratio, quiet=1.74, fires=1.76, silences=1.6, wakes=1.4),
+    # a jump and a dip as deep: the dip at 95 steps of 1000 hides the jump, at 105 it does not
+    Boundary("dip_span", _jump_and_dip_at, quiet=95, fires=105, silences=0.25, wakes=0.15),
     # log units above the local level, where the noise (0.1 %) allows any jump
     Boundary("min_rise", lambda h: _one_spike(h, noise=0.001), quiet=1.1, fires=1.105, silences=0.12, wakes=0.08),
     Boundary("max_width", _wide, quiet=6, fires=5, silences=4, wakes=6),
