@@ -97,5 +97,12 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
 
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
-    """A loss that oscillates is no plateau, however little its median moved."""
-    return any(f.kind == "oscillation" for f in findings)
+    """A loss that oscillates is no plateau, however little its median moved; nor is a loss
+    that never moved while its validation loss climbed: the model fits noise, the targets
+    carry nothing it can learn (underfitting says so)."""
+    never_moved = "improvement" in finding.evidence
+    return any(
+        f.kind == "oscillation"
+        or (never_moved and f.kind == "underfitting" and f.evidence.get("rose") is True)
+        for f in findings
+    )

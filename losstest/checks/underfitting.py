@@ -4,11 +4,15 @@ What it detects: a final loss (median of the last `window` of the run) that is a
 configured `target` (fail), or within `chance_fraction` of the chance level ln(V) when the
 vocabulary size or class count is known, or — knowing neither — still within
 `min_improvement` of where the run started (for a run logged from its first steps on); or a
-validation loss that never fell `min_val_improvement` below its first evaluations.
+validation loss that never fell `min_val_improvement` below its first evaluations. A training
+loss that never moved beside a validation loss that never improved but climbed (by
+`min_val_rise` or more) is a model fitting noise, the targets carrying nothing it can learn
+(labels shuffled or mismatched): underfitting, not the plateau of a frozen or stuck model.
 Why it matters: the model learned little: too small, too short, a learning rate too low, or
 inputs and labels that do not match.
 Parameters: chance_fraction (0.9), min_improvement (0.1 = the loss fell by less than 10 %),
-window (0.05 of the run), min_val_improvement (0.02 in log space), min_val_points (5); target
+window (0.05 of the run), min_val_improvement (0.02 in log space), min_val_points (5),
+min_val_rise (0.005 in log space); target
 and chance level from the configuration or --vocab-size.
 What to do: train longer or with a higher learning rate, use a larger model, and check the data
 pipeline (shuffled labels, wrong targets, padding counted in the loss).
@@ -43,6 +47,7 @@ class Params:
     min_points: int = 10
     min_val_improvement: float = 0.02  # log units the validation loss must fall at least once
     min_val_points: int = 5
+    min_val_rise: float = 0.005  # log units: a validation loss that climbs so much fits noise
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
@@ -76,6 +81,9 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             )
         return []
     from_scratch = first <= 0.01 * last  # a resumed stretch has no start to judge by
+    val = _val_never_improved(curves, params)
+    if val and val[0].evidence["rose"]:
+        return val  # whatever the training loss did: it fits noise
     if shape.is_log and from_scratch and final >= (1 - params.min_improvement) * start:
         fell = 1 - final / start
         return found(
@@ -85,7 +93,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             improvement=rounded(fell),
             basis="own improvement",
         )
-    return _val_never_improved(curves, params)
+    return val
 
 
 def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
@@ -95,7 +103,7 @@ def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
     if val is None or len(shape_of(val)) < params.min_val_points or not shape_of(val).is_log:
         return []
     v = shape_of(val)
-    first = float(np.median(v.z[:3]))
+    first, last = float(np.median(v.z[:3])), float(np.median(v.z[-3:]))
     if first - float(v.z.min()) >= params.min_val_improvement:
         return []
     first_v, best_v = v.unscale(first), v.unscale(float(v.z.min()))
@@ -109,10 +117,12 @@ def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
             f"{val.metric} never improved: {num(first_v)} at first, at best {num(best_v)} over "
             f"{len(v.step)} evaluations",
             {
-                "final": rounded(v.unscale(float(np.median(v.z[-3:])))),
+                "final": rounded(v.unscale(last)),
                 "start": rounded(first_v),
                 "best": rounded(best_v),
                 "basis": "validation never improved",
+                # it climbed: the model fits noise, the targets carry nothing it can learn
+                "rose": bool(last - first >= params.min_val_rise),
             },
         )  # fmt: skip
     ]
@@ -121,9 +131,15 @@ def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
     """Judged only by the run's own improvement, it repeats a plateau (which says the loss
     stayed high) or a divergence (which says why); a validation loss that never improved while
-    the training loss fell is overfitting from the start, which says more."""
+    the training loss fell is overfitting from the start, which says more; one that never
+    improved nor climbed beside a flat training loss repeats the plateau."""
     basis = finding.evidence.get("basis")
     if basis == "validation never improved":
-        return any(f.kind in ("plateau", "divergence", "overfitting", "nan") for f in findings)
+        # beside a training loss that never moved, it says more than the plateau when the
+        # validation loss climbed (a model fitting noise, not a frozen or stuck one)
+        also = ("divergence", "overfitting", "nan") + (
+            () if finding.evidence["rose"] else ("plateau",)
+        )
+        return any(f.kind in also for f in findings)
     own = basis == "own improvement"
     return own and any(f.kind in ("plateau", "divergence") for f in findings)

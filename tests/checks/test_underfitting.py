@@ -144,5 +144,35 @@ def test_against_a_target_three_points_are_enough_and_the_limit_is_strict():
     assert against_target([3.0, 2.0]) == []  # two points are too few
 
 
+def _flat_beside_val_climbing(rise, **params):
+    """A training loss flat at ln 10 and a validation loss climbing by `rise` (log units) over
+    20 evaluations; the kinds all checks report, with these underfitting parameters."""
+    evals = np.arange(0, 1000, 50)
+    val = math.log(10) * np.exp(rise * evals / evals[-1])
+    config = Config(checks={"underfitting": params}) if params else None
+    run = made_up(math.log(10) * _noise(1000, 0.01), val=val, val_steps=evals, config=config)
+    return [(f.kind, f.severity) for f in run.findings]
+
+
+def test_a_flat_loss_beside_a_climbing_validation_loss_fits_noise():
+    """Shuffled labels: the weights move, the validation loss climbs, nothing is learned; a
+    frozen or stuck model's validation loss stays put, and that is the plateau's."""
+    assert _flat_beside_val_climbing(0.006) == [("underfitting", "warn")]
+    assert _flat_beside_val_climbing(0.004) == [("plateau", "fail")]
+    assert _flat_beside_val_climbing(0.006, min_val_rise=0.007) == [("plateau", "fail")]
+    assert _flat_beside_val_climbing(0.004, min_val_rise=0.003) == [("underfitting", "warn")]
+    chance = real("families/mlp_chance_jsonl")  # labels shuffled: val 2.31 -> 2.34
+    assert [(f.kind, f.severity, f.metric) for f in chance.findings] == [
+        ("underfitting", "warn", "val_loss")
+    ]
+    assert chance.findings[0].evidence["rose"] is True
+    stuck = real("corpus/dl-fundamentals/6.5-part2-cli-simple/version_5")  # lr 0.99: at ln 2
+    assert kinds(stuck) == ["plateau"]
+
+
 def test_every_parameter_is_pinned():
-    assert unpinned(underfitting.Params, BOUNDARIES, {}) == set()
+    reasons = {
+        "min_val_rise": "it decides between two checks, which a Boundary of one cannot show: "
+        "test_a_flat_loss_beside_a_climbing_validation_loss_fits_noise pins it"
+    }
+    assert unpinned(underfitting.Params, BOUNDARIES, reasons) == set()
