@@ -30,6 +30,7 @@ from . import (
     sacred,
     tensorboard,
     text,
+    tidy_csv,
     wandb_csv,
     wandb_offline,
 )
@@ -53,6 +54,7 @@ READERS = {
         clearml,
         jsonl,
         text,
+        tidy_csv,
         wandb_csv,
         csv,
     )
@@ -166,7 +168,19 @@ def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -
                     format_hint=tensorboard.NAME,
                 )  # fmt: skip
                 found.append(runs[here])
-        for file in sorted(set(files) - set(events)):
+        charts = tidy_csv.downloads(files)
+        for run, chart_files in charts.items():
+            found.append(
+                Source(
+                    name=str(here / f"run-{run}-tag-*.csv"),
+                    path=here,
+                    run=run,
+                    files=tuple(here / f for f in chart_files),
+                    format_hint=tidy_csv.NAME,
+                )  # fmt: skip
+            )
+        taken = set(events).union(*charts.values())
+        for file in sorted(set(files) - taken):
             path = here / file
             source = Source(name=str(path), path=path, run=run_name(path))
             if (
