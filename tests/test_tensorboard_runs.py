@@ -83,3 +83,47 @@ def test_lightning_versions_are_one_run_each_with_long_metric_names(tmp_path, re
     assert steps == list(range(40))
     assert values == [float(np.float32(1.0 / (s + 1) + 1)) for s in range(40)]
     assert series(frame, "version_0", "epoch")[1] == [s // 10 for s in range(40)]
+
+
+def _epochs(writer, tag: str, values) -> None:
+    for epoch, value in enumerate(values):
+        writer.add_scalar(tag, value, epoch)
+    writer.close()
+
+
+TRAIN = [2.0 / (e + 1) for e in range(20)]
+VAL = [1.0 + 0.5 / (e + 1) + (0.05 * (e - 8) if e > 8 else 0) for e in range(20)]
+
+
+def test_keras_train_and_validation_folders_are_one_run(tmp_path, reading):
+    """Keras' TensorBoard callback writes `logs/train/` and `logs/validation/`, both with
+    `epoch_loss`: one run, whose validation loss can then be set against its training loss."""
+    SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
+    _epochs(SummaryWriter(str(tmp_path / "logs" / "train")), "epoch_loss", TRAIN)
+    _epochs(SummaryWriter(str(tmp_path / "logs" / "validation")), "epoch_loss", VAL)
+    frame = losstest.load(tmp_path / "logs")
+    assert list(frame["run"].unique()) == ["logs"]
+    assert series(frame, "logs", "train/epoch_loss")[1] == pytest.approx(TRAIN)
+    assert series(frame, "logs", "validation/epoch_loss")[1] == pytest.approx(VAL)
+    (run,) = losstest.analyze(tmp_path / "logs").runs
+    assert run.curves.val.metric == "validation/epoch_loss"
+    assert [f.kind for f in run.findings] == ["overfitting"]
+    # one split given alone is read alone, as before
+    (alone,) = losstest.analyze(tmp_path / "logs" / "validation").runs
+    assert alone.run == "validation" and alone.curves.val is None
+
+
+def test_an_estimator_eval_folder_joins_the_training_run_above_it(tmp_path, reading):
+    SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
+    _epochs(SummaryWriter(str(tmp_path / "model")), "loss", TRAIN)
+    _epochs(SummaryWriter(str(tmp_path / "model" / "eval")), "loss", VAL)
+    frame = losstest.load(tmp_path / "model")
+    assert list(frame["run"].unique()) == ["model"]
+    assert sorted(frame["metric"].unique()) == ["eval/loss", "loss"]
+
+
+def test_a_validation_folder_without_a_training_one_stays_a_run(tmp_path, reading):
+    SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
+    _epochs(SummaryWriter(str(tmp_path / "sweep" / "a")), "loss", TRAIN)
+    _epochs(SummaryWriter(str(tmp_path / "sweep" / "validation")), "loss", VAL)
+    assert sorted(losstest.load(tmp_path / "sweep")["run"].unique()) == ["a", "validation"]

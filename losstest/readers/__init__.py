@@ -67,6 +67,10 @@ LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "w
 TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
 # Folders that are one run each, read by their reader; nothing below them is walked.
 FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
+# Folders of event files that hold one split of a run (Keras: `train/` and `validation/`; TF's
+# Estimator: `eval/` below the training folder).
+TRAIN_FOLDERS = ("train", "training")
+EVAL_FOLDERS = ("validation", "val", "valid", "eval", "evaluation")
 # Suffixes only logs have: such a file that no reader recognises is a problem, never skipped.
 PROBLEM_SUFFIXES = {"jsonl", "ndjson", "csv", "tsv", "log", "out"}
 
@@ -194,6 +198,34 @@ def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -
                 found.append(source)
             elif source.suffix in TEXT_SUFFIXES and _is_text_log(source, options):
                 found.append(replace(source, format_hint=text.NAME))
+    return _splits_joined(root, runs, found)
+
+
+def _splits_joined(
+    root: Path | RemotePath, runs: dict[Path | RemotePath, Source], found: list[Source]
+) -> list[Source]:
+    """A run's evaluation folder of event files joined to its training one, its metrics then
+    named by folder (`validation/epoch_loss` beside `train/epoch_loss`): Keras writes
+    `logs/train/` and `logs/validation/` (one run, `logs`), TF's Estimator `eval/` below the
+    training folder. TensorBoard shows them as two runs drawn in one chart; a check of
+    overfitting needs them as one."""
+    for folder, source in list(runs.items()):
+        parent = folder.parent
+        if folder.name.lower() not in EVAL_FOLDERS or folder == root:
+            continue
+        train = next((parent / n for n in TRAIN_FOLDERS if parent / n in runs), None)
+        if parent in runs:
+            target = runs[parent]
+        elif train is not None:
+            target = replace(runs.pop(train), name=str(parent), path=parent)
+            target.run = _run_label(root, parent)
+            found[found.index(next(s for s in found if s.path == train))] = target
+            runs[parent] = target
+        else:
+            continue
+        target.files += source.files
+        found.remove(source)
+        del runs[folder]
     return found
 
 

@@ -249,16 +249,30 @@ def has_scalars(files: tuple[Path, ...], look_at_most: int = 1 << 20) -> bool:
     return any(read_file(f.read_bytes())[1] for f in files)
 
 
+def _folder_of(file, source: Source) -> str:
+    """The subfolder of the run's folder a file lies in ('' when directly in it)."""
+    if source.path is None or file.parent == source.path:
+        return ""
+    return file.parent.relative_to(source.path).as_posix()
+
+
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
-    named = [(str(f), f.read_bytes) for f in source.files] or [(source.name, source.data)]
+    named = [(str(f), f.read_bytes, _folder_of(f, source)) for f in source.files] or [
+        (source.name, source.data, "")
+    ]
     frames, problems = [], []
-    for name, content in named:  # one file in memory at a time
+    for name, content, folder in named:  # one file in memory at a time
         data = content()
         if data.startswith(LFS_POINTER):
             frame, count, damage = empty(), 0, LFS_PROBLEM
         else:
             frame, count, damage = read_file(data)
         del data
+        if count and folder:  # a split's subfolder names its metrics, as TensorBoard's runs
+            metrics = frame["metric"].cat.categories
+            frame["metric"] = frame["metric"].cat.rename_categories(
+                [f"{folder}/{m}" for m in metrics]
+            )
         if count:
             frames.append(frame)
         if damage:
