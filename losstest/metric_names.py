@@ -35,8 +35,10 @@ def _score(name: str, split: str) -> float:
     parts = set(words(name))
     if parts & PERPLEXITY_WORDS and not parts & LOSS_WORDS:
         return 0 if (split == "val") != bool(parts & VAL_WORDS) or parts & OTHER_SPLITS else 0.5
-    if not parts & LOSS_WORDS or parts & NOT_A_LOSS or parts & OTHER_SPLITS:
+    if not parts & LOSS_WORDS or parts & NOT_A_LOSS:
         return 0
+    if parts & OTHER_SPLITS:  # `Loss/test` stands for the held-out loss where nothing else does
+        return 0.25 if split == "val" and not parts & VAL_WORDS else 0
     is_val = bool(parts & VAL_WORDS)
     if is_val != (split == "val"):
         return 0
