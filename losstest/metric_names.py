@@ -19,6 +19,9 @@ TRAIN_WORDS = {
     "running",
 }
 LOSS_WORDS = {"loss", "trl", "tel", "nll"}
+# What a log without a loss names its objective by (gradient boosting's eval metrics): a loss
+# only where no name says `loss`.
+OBJECTIVE_WORDS = {"logloss", "mlogloss", "rmse", "mse", "mae", "l1", "l2", "rmsle", "huber"}
 PERPLEXITY_WORDS = {"ppl", "perplexity"}  # exp(loss): a loss when nothing else is logged
 # Words that make a "loss" column something else: a loss scale, a weight, a part of the loss.
 NOT_A_LOSS = {"scale", "scaler", "weight", "coef", "coeff", "scaling", "lambda", "alpha", "beta"}
@@ -35,6 +38,8 @@ def _score(name: str, split: str) -> float:
     parts = set(words(name))
     if parts & PERPLEXITY_WORDS and not parts & LOSS_WORDS:
         return 0 if (split == "val") != bool(parts & VAL_WORDS) or parts & OTHER_SPLITS else 0.5
+    if parts & OBJECTIVE_WORDS and not parts & LOSS_WORDS:
+        return 0.1 * _score(" ".join(sorted(parts - OBJECTIVE_WORDS | {"loss"})), split)
     if not parts & LOSS_WORDS or parts & NOT_A_LOSS:
         return 0
     if parts & OTHER_SPLITS:  # `Loss/test` stands for the held-out loss where nothing else does

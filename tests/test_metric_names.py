@@ -22,6 +22,9 @@ TOOLS = [
     ({"trl": 100, "tel": 10}, "trl", "tel"),  # llm.c
     ({"loss": 100, "loss_scale": 100, "valid/loss": 10, "valid/ppl": 10}, "loss", "valid/loss"),  # fairseq
     ({"ppl": 100}, "ppl", None),  # a perplexity alone stands for the loss
+    ({"train-logloss": 100, "validation-logloss": 100}, "train-logloss", "validation-logloss"),  # XGBoost
+    ({"training's l2": 100, "valid_1's l2": 100}, "training's l2", "valid_1's l2"),  # LightGBM
+    ({"loss": 30, "rmse": 30, "val_loss": 30, "val_rmse": 30}, "loss", "val_loss"),  # a named loss first
 ]  # fmt: skip
 
 

@@ -147,3 +147,26 @@ def test_pytorch_tutorial_epoch_and_step_in_brackets(write):
     steps, loss = metric(frame, "Loss")
     assert list(steps) == [100, 200, 700, 800] and loss[0] == pytest.approx(0.01)
     assert frame["epoch"].tolist() == [1, 1, 2, 2]
+
+
+BOOSTING = DATA / "boosting"  # real stdout of xgboost and lightgbm, see its SOURCES.md
+
+
+@pytest.mark.parametrize(
+    "log, train, val, rounds, kinds",
+    [
+        ("xgboost_healthy.log", "train-logloss", "validation-logloss", range(150), []),
+        ("xgboost_overfit.log", "train-logloss", "validation-logloss", range(300), ["overfitting"]),
+        ("lightgbm_healthy.log", "training's binary_logloss", "valid_1's binary_logloss", range(1, 151), []),
+        ("lightgbm_overfit.log", "training's binary_logloss", "valid_1's binary_logloss", range(1, 301), ["overfitting"]),
+    ],
+)  # fmt: skip
+def test_gradient_boosting_rounds(log, train, val, rounds, kinds):
+    frame = losstest.load(BOOSTING / log)
+    assert pick_metrics(frame, losstest.Config()) == (train, val)
+    steps, values = metric(frame, val)
+    assert list(steps) == list(rounds)
+    last = (BOOSTING / log).read_text().splitlines()[-1]
+    assert values[-1] == pytest.approx(float(last.rsplit(":", 1)[1]))
+    (run,) = losstest.analyze(BOOSTING / log).runs
+    assert [f.kind for f in run.findings if f.severity != "info"] == kinds

@@ -274,6 +274,13 @@ DIALECTS = (
         ),
         _mnist,
     ),
+    # gradient boosting, a line a round: XGBoost `[10]\ttrain-logloss:0.31\tvalidation-logloss:0.3`,
+    # LightGBM `[10]\ttraining's binary_logloss: 0.31\tvalid_1's binary_logloss: 0.3`
+    Dialect(
+        "boosting",
+        re.compile(rf"^\[(?P<step>\d+)\](?P<rest>(?:\t[^\t\n:]+:\s*{NUM})+)\s*$", re.M),
+        lambda match: {"step": float(match["step"])} | _fields(match["rest"].replace("\t", "|")),
+    ),
     # `|`-separated fields whose keys may hold spaces: `Step 100 | Train Loss: 2.5 | Val Loss: 2.7`
     Dialect("pipe-fields", re.compile(r"^[^\n|]*\|[^\n|]*\|[^\n]*$", re.M), _pipe_fields),
     # anything with a step and a loss as `key: value`, `key=value` or `key value` pairs
