@@ -1,12 +1,14 @@
-"""The second labeled set (tests/data/families, made by bench/families): every log labeled,
-every label backed by its log, the labels well formed and the set as broad as promised. The
-verdicts losstest gives on it are scored by `make eval`, not asserted here."""
+"""The second labeled set (tests/data/families, made by bench/families): every log labeled and
+read, every label backed by its log, the labels well formed and the set as broad as promised.
+The verdicts losstest gives on it are scored by `make eval`, not asserted here."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+
+import losstest
 
 from .conftest import DATA
 
@@ -23,6 +25,13 @@ def test_every_log_is_labeled_and_every_label_has_its_log():
     assert folders == set(RUNS)
     for name in RUNS:
         assert any(p.is_file() for p in (FAMILIES / name).rglob("*")), name
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_every_log_is_read_as_one_run(name):
+    """Only the readers: whatever the checks make of a run, its log must be read."""
+    frame = losstest.load(FAMILIES / name)
+    assert frame["run"].nunique() == 1 and len(frame), name
 
 
 @pytest.mark.parametrize("name", RUNS)
