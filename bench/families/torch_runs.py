@@ -1,7 +1,8 @@
-"""Plain PyTorch training loops over seven model families (MLP, CNN, GRU language model,
-logistic regression, full-batch linear regression, Gaussian-NLL regression, a VAE, and an
-energy model with a broken objective), logged through JSONL, CSV, tensorboardX, MLflow and
-fairseq's train.log layouts. Every shape comes from the training setup, never from editing
+"""Plain PyTorch training loops over model families (MLP, CNN, GRU language model, logistic
+regression, full-batch linear regression, Gaussian-NLL regression, a VAE, an energy model with
+a broken objective; from batch 3 on, an LSTM over the digit rows, a small ResNet with batch
+norm and an autoencoder), logged through JSONL, CSV, tensorboardX, MLflow and fairseq's
+train.log layouts. Every shape comes from the training setup, never from editing
 numbers.
 
     python bench/families/torch_runs.py OUT_DIR [--only NAME ...]
