@@ -16,7 +16,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,15 @@ class Run:
     reason: str
     train: Callable[..., None] = field(repr=False, compare=False)
     options: dict = field(default_factory=dict)
+    batch: int | None = None  # a batch made wholly held out (3): never drawn, always held out
+
+
+HELD_OUT_BATCH = 3
+
+
+def held_out_batch(runs: list[Run]) -> list[Run]:
+    """Runs made as one batch before any check was tuned or scored on them: all held out."""
+    return [replace(run, batch=HELD_OUT_BATCH) for run in runs]
 
 
 def single_thread(seed: int) -> None:
@@ -317,6 +326,8 @@ def measure(train: list[tuple[int, float]], val: list[tuple[int, float]]) -> dic
         "steps_above_100x_last": int((y > 100 * last).sum()) if last > 0 else None,
         "last_60pct_change": abs(last - tail_start) / max(abs(tail_start), 1e-12),
         "fell": abs(first - last) / max(abs(first), 1e-12),
+        "peak_over_local": peak_over_local(y),
+        "last_over_best": last / float(rolling_median(y, edge).min()) if last > 0 else None,
     }
     if val:
         vstep, v = np.array(val, dtype=float).T
@@ -333,6 +344,21 @@ def measure(train: list[tuple[int, float]], val: list[tuple[int, float]]) -> dic
             "val_swing": float((v.max() - v.min()) / abs(np.median(v))),
         }
     return found
+
+
+def peak_over_local(y: np.ndarray, window: int = 51) -> float | None:
+    """The largest ratio of a point to the median of the points around it: how tall the
+    tallest spike stands over its neighbourhood, whatever the loss's level at the time."""
+    if len(y) < 3 or (y <= 0).any():
+        return None
+    return float((y / rolling_median(y, window)).max())
+
+
+def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
+    """The median of the `window` points centred on each point (the ends repeated)."""
+    half = min(window // 2, (len(y) - 1) // 2)
+    padded = np.pad(y, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
 
 
 VAL_MAY_RISE = {"oscillation", "divergence", "instability", "runaway"}
@@ -357,8 +383,8 @@ def disagreements(label: dict) -> list[str]:
             problems.append(f"val rise {rise:+.0%}")
     elif rise > (0.05 if label["verdict"] == "pass" else 0.1) and not kinds & VAL_MAY_RISE:
         problems.append(f"val rise {rise:+.0%} in a run not labeled overfitting")
-    if "spike" in kinds and not (m["peak_over_last"] or 0) >= 100:
-        problems.append(f"peak only {m['peak_over_last']:.3g}x the last value")
+    if "spike" in kinds and not (m["peak_over_local"] or 0) >= 3:
+        problems.append(f"peak only {m['peak_over_local']}x its neighbourhood")
     if "instability" in kinds and not (m["steps_above_100x_last"] or 0) >= 0.3 * m["points"]:
         problems.append(f"only {m['steps_above_100x_last']} points above 100x the last")
     if kinds & {"plateau", "stall"}:

@@ -15,7 +15,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Recorder, Run, Writer, main_for, single_thread, stdlib_text  # noqa: E402
+from common import (  # noqa: E402
+    Recorder,
+    Run,
+    Writer,
+    held_out_batch,
+    main_for,
+    single_thread,
+    stdlib_text,
+)
 
 CONTEXT = 64
 
@@ -118,6 +126,12 @@ RUNS = [
     gpt2_run("gpt2_finetune_seed1", "pass", [], "another fine-tune after unlogged pre-training: a few percent better", pretrain_steps=400, steps=150, lr=5e-4, warmup_steps=10, seed=1),
     gpt2_run("gpt2_restarts", "pass", [], "the Trainer's cosine_with_restarts schedule: the loss bumps up at each restart", scheduler="cosine_with_restarts", cycles=3, steps=450, seed=2),
 ]  # fmt: skip
+
+# batch 3: held out of the retuning (see torch_runs.py)
+RUNS += held_out_batch([
+    gpt2_run("gpt2_finetune_lowlr", "pass", [], "pre-trained unlogged for 300 steps, then fine-tuned at lr 3e-4 on another part of the library: a few percent better", pretrain_steps=300, steps=120, lr=3e-4, warmup_steps=5, seed=3),
+    gpt2_run("gpt2_plateau", "fail", ["plateau"], "lr 1e-7, constant: the loss never moves from its value at initialisation", lr=1e-7, scheduler="constant", warmup_steps=0, steps=200, seed=4),
+])  # fmt: skip
 
 
 if __name__ == "__main__":

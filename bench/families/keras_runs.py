@@ -18,15 +18,25 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Recorder, Run, Writer, digits, main_for, single_thread  # noqa: E402
+from common import (  # noqa: E402
+    Recorder,
+    Run,
+    Writer,
+    digits,
+    held_out_batch,
+    main_for,
+    single_thread,
+)
 
 
 @dataclass(frozen=True)
 class Setup:
-    model: str = "mlp"  # mlp | cnn | logreg
+    model: str = "mlp"  # mlp | cnn | logreg | lstm
     epochs: int = 30
     lr: float = 1e-3
     optimizer: str = "adam"
@@ -34,6 +44,7 @@ class Setup:
     width: int = 64
     lr_jump: tuple[int, float] | None = None  # (epoch, factor from then on)
     nan_pixel: bool = False  # one training image with a missing (NaN) pixel
+    shuffled_labels: bool = False
     batch: int = 64
     seed: int = 0
 
@@ -54,6 +65,7 @@ def build(setup: Setup):
             layers.Flatten(),
         ],
         "logreg": [],
+        "lstm": [layers.Reshape((8, 8)), layers.LSTM(w)],  # the eight rows as a sequence
     }[setup.model]
     model = keras.Sequential([keras.Input((64,)), *body, layers.Dense(10)])
     optimizer = (
@@ -71,6 +83,8 @@ def fit(setup: Setup, verbose: int, callbacks: list) -> dict:
 
     single_thread(setup.seed)
     x, y, vx, vy = digits(setup.seed, setup.train_size)
+    if setup.shuffled_labels:
+        y = np.random.default_rng(setup.seed).permutation(y)
     if setup.nan_pixel:
         x[700, 27] = float("nan")
     if setup.lr_jump:
@@ -167,6 +181,15 @@ RUNS = [
     keras_run("keras_logreg_healthy_stdout_v1", "keras_stdout_v1", "pass", [], "logistic regression, 30 epochs, progress bars", model="logreg", epochs=30, lr=1e-2),
     keras_run("keras_mlp_divergence_stdout_v1", "keras_stdout_v1", "fail", ["divergence"], "a LearningRateScheduler that multiplies the lr by 300 from epoch 15: the loss rises and stays up", epochs=30, lr_jump=(15, 300.0)),
 ]  # fmt: skip
+
+# batch 3: held out of the retuning (see torch_runs.py)
+RUNS += held_out_batch([
+    keras_run("keras_lstm_short_csvlogger", "keras_csvlogger", "pass", [], "an LSTM over the digit rows, 15 epochs: a run of 15 points", model="lstm", epochs=15, lr=3e-3, batch=32, seed=33),
+    keras_run("keras_lstm_healthy_stdout_v1", "keras_stdout_v1", "pass", [], "an LSTM, batch 16, 20 epochs, progress bars", model="lstm", epochs=20, batch=16, seed=34),
+    keras_run("keras_lstm_chance_history", "keras_history", "warn", ["underfitting"], "labels shuffled by a broken pipeline: the LSTM's loss stays at chance", model="lstm", shuffled_labels=True, epochs=20, seed=35),
+    keras_run("keras_lstm_overfit_stdout_v2", "keras_stdout_v2", "fail", ["overfitting"], "an LSTM on 150 training digits for 150 epochs: validation climbs steadily", model="lstm", train_size=150, width=128, epochs=150, batch=16, seed=36),
+    keras_run("keras_mlp_nan_stdout_v1", "keras_stdout_v1", "fail", ["nan"], "a LearningRateScheduler that multiplies SGD's lr by 1e12 from epoch 6: the weights overflow and the loss turns NaN", optimizer="sgd", lr=0.01, epochs=12, lr_jump=(6, 1e12), batch=32, seed=37),
+])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
@@ -17,19 +17,21 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Recorder, Run, Writer, main_for, single_thread  # noqa: E402
-from torch_runs import VAE, mlp  # noqa: E402
+from common import Recorder, Run, Writer, held_out_batch, main_for, single_thread  # noqa: E402
+from torch_runs import FAMILIES  # noqa: E402
 from torch_runs import Setup as LoopSetup
 
 
 @dataclass(frozen=True)
 class Setup:
-    model: str = "mlp"  # mlp | vae
+    model: str = "mlp"  # a family of torch_runs: mlp | vae | lstm | resnet | autoencoder
     epochs: int = 30
     lr: float = 1e-3
     train_size: int | None = None
     width: int = 64
     seed: int = 0
+    batch: int = 32
+    task: dict = field(default_factory=dict)  # more of the task's settings (torch_runs.Setup)
 
 
 class Module(L.LightningModule):
@@ -39,9 +41,13 @@ class Module(L.LightningModule):
     def __init__(self, setup: Setup) -> None:
         super().__init__()
         loop = LoopSetup(
-            setup.model, width=setup.width, seed=setup.seed, train_size=setup.train_size
+            setup.model,
+            width=setup.width,
+            seed=setup.seed,
+            train_size=setup.train_size,
+            **setup.task,
         )
-        self.task = VAE(loop) if setup.model == "vae" else mlp(loop)
+        self.task = FAMILIES[setup.model](loop)
         self.net, self.lr = self.task.model, setup.lr
         self.recorder = Recorder(Writer())
 
@@ -78,7 +84,7 @@ def train(run: Run, out: Path) -> Recorder:
         warnings.simplefilter("ignore")
         trainer.fit(
             module,
-            DataLoader(indices, batch_size=32, shuffle=True),
+            DataLoader(indices, batch_size=setup.batch, shuffle=True),
             DataLoader(TensorDataset(torch.zeros(1)), batch_size=1),
         )
     return module.recorder
@@ -96,6 +102,13 @@ RUNS = [
     lightning_run("lightning_mlp_overfit_mild", "warn", ["overfitting"], "120 training digits for 150 epochs: a mild validation rise after its best", train_size=120, width=256, epochs=150, seed=1),
     lightning_run("lightning_mlp_short", "pass", [], "12 epochs on 300 digits: a short run of about 20 train rows", train_size=300, epochs=12, lr=3e-3, seed=2),
 ]  # fmt: skip
+
+# batch 3: held out of the retuning (see torch_runs.py)
+RUNS += held_out_batch([
+    lightning_run("lightning_lstm_smallbatch", "pass", [], "an LSTM over the digit rows, batch 8 with dropout 0.2, a train row every 5 steps", model="lstm", batch=8, epochs=8, lr=2e-3, seed=30, task={"dropout": 0.2}),
+    lightning_run("lightning_autoencoder_healthy", "pass", [], "an autoencoder, Adam, 25 epochs of batch 16", model="autoencoder", batch=16, epochs=25, seed=31),
+    lightning_run("lightning_resnet_smoothing", "pass", [], "a ResNet with label smoothing 0.1, batch 16, 10 epochs", model="resnet", batch=16, epochs=10, seed=32, task={"label_smoothing": 0.1}),
+])  # fmt: skip
 
 
 if __name__ == "__main__":
