@@ -134,16 +134,30 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     return found + _slow(shape, curve.metric, params, narrow, margin)
 
 
+def _stands_out(smooth: np.ndarray, x, near: int, ratio: float) -> bool:
+    """As for a spike: a jump's rise over the level around it (a stretch four times its length,
+    or `near` points) must be `ratio` times the deepest fall of the level below it there; a
+    loss whose level swings both ways, as the per-batch loss of tiny batches does, swings."""
+    width = max(near, 4 * (x.end - x.start + 1))
+    around = smooth[max(0, x.peak - width // 2) : x.peak + width // 2 + 1]
+    level = float(np.median(around))
+    return smooth[x.peak] - level >= ratio * float(np.max(level - around))
+
+
 def _slow(shape, metric: str, params: Params, narrow: list, margin: int) -> list[Finding]:
     """Jumps that decay over more points than a spike's width, but not for long."""
     steps, level = shape.blocks.step, shape.blocks.median
     span = max(1, int(shape.step[-1] - shape.step[0]))
+    smooth = shape.trend(0.01)
+    near = max(4 * params.window + 1, round(params.dip_span * len(smooth)))
     found = []
     for x in excursions(shape, math.log(params.jump_ratio)):
         first, last, peak_step = int(steps[x.start]), int(steps[x.end]), int(steps[x.peak])
         taken = any(a <= peak_step <= b for a, b in narrow)
         wide = x.end - x.start + 1 > params.max_width  # narrower: the test above judged it
         if taken or not wide or not x.recovered or last - first >= params.max_share * span:
+            continue
+        if not _stands_out(smooth, x, near, params.dip_ratio):
             continue
         before = float(np.min(level[: x.start])) if x.start else float(level[0])
         peak, level_v = shape.unscale(float(level[x.peak])), shape.unscale(before)

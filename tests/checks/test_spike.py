@@ -34,6 +34,8 @@ QUIET = [
     "families/logreg_logspaced_jsonl", "families/mlp_logspaced_mlflow",
     # the running mean since the epoch began, batch 16: up or down each time an epoch starts
     "families/mlp_sawtooth_mlflow", "families/mlp_sawtooth_csv",
+    # batches of 8 and 4: the level of a few dozen steps swings x100 both ways, bimodally
+    "families/lstm_smallbatch_jsonl", "families/resnet_smallbatch_tbx",
 ]  # fmt: skip
 
 
