@@ -24,7 +24,8 @@ COLUMNS = ("run", "metric", "step", "value", "wall_time", "epoch")
 
 STEP_NAMES = (
     "step", "global_step", "_step", "trainer/global_step", "train/global_step",
-    "iteration", "iter", "it", "steps", "num_steps", "training_iteration", "batch", "epoch",
+    "iteration", "iter", "it", "steps", "current_steps", "num_steps", "training_iteration", "batch",
+    "epoch",
 )  # fmt: skip
 EPOCH_NAMES = ("epoch", "epochs", "train/epoch")
 TIME_NAMES = ("wall_time", "walltime", "timestamp", "_timestamp", "time")

@@ -15,6 +15,7 @@ TRAIN_WORDS = {
     "lm",
     "total",
     "avg",
+    "average",
     "mean",
     "running",
 }

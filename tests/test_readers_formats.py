@@ -358,3 +358,16 @@ def test_mlflow_store_written_by_mlflow():
     from losstest.hparams import of_run
 
     assert of_run(run.run, run.source) == {"lr": 0.001}
+
+
+def test_llama_factory_trainer_log_is_stepped_by_current_steps(write):
+    """LLaMA-Factory's `trainer_log.jsonl` (its exact fields): `current_steps` is the step."""
+    rows = [
+        {"current_steps": s, "total_steps": 8660, "loss": 2.5 / s, "learning_rate": 1e-6,
+         "epoch": s / 2165, "percentage": s / 86.6, "elapsed_time": "0:00:24",
+         "remaining_time": "5:58:33", "throughput": "0.00", "total_tokens": 0}
+        for s in (10, 20, 30)
+    ] + [{"current_steps": 30, "total_steps": 8660, "eval_loss": 1.2, "epoch": 30 / 2165}]  # fmt: skip
+    frame = losstest.load(write("trainer_log.jsonl", "".join(json.dumps(r) + "\n" for r in rows)))
+    assert values(frame, "loss")[0].tolist() == [10, 20, 30]
+    assert values(frame, "eval_loss")[0].tolist() == [30]

@@ -170,3 +170,52 @@ def test_gradient_boosting_rounds(log, train, val, rounds, kinds):
     assert values[-1] == pytest.approx(float(last.rsplit(":", 1)[1]))
     (run,) = losstest.analyze(BOOSTING / log).runs
     assert [f.kind for f in run.findings if f.severity != "info"] == kinds
+
+
+PRINTED = DATA / "printed"  # real training loops' own prints, see bench/printed/make_printed.py
+
+
+@pytest.mark.parametrize(
+    "log, train, val, kinds",
+    [
+        ("epoch_print_healthy.log", "Train Loss", "Val Loss", []),
+        ("epoch_logging_overfit.log", "Average Train Loss", "Validation Loss", ["overfitting"]),
+    ],
+)
+def test_a_training_loops_own_print_one_line_an_epoch(log, train, val, kinds):
+    frame = losstest.load(PRINTED / log)
+    assert pick_metrics(frame, losstest.Config()) == (train, val)
+    assert list(metric(frame, train)[0]) == list(range(1, 31))
+    (run,) = losstest.analyze(PRINTED / log).runs
+    assert [f.kind for f in run.findings if f.severity != "info"] == kinds
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Epoch 3/30 - Train Loss: 2.5, Val Loss: 2.7",
+        "Epoch 3 - train_loss: 2.5, val_loss: 2.7",
+        "Epoch 3 - Train Loss: 2.5 - Val Loss: 2.7",
+        "Epoch 3: train_loss=2.5 val_loss=2.7",
+        "Epoch [3/30], Train Loss: 2.5, Val Loss: 2.7",
+        "epoch 3 | Train Loss 2.5 | Val Loss 2.7",
+        "2025-03-02 05:16:20,348 - INFO - Epoch 3 - Train Loss: 2.5, Val Loss: 2.7",
+        "[12:00:01] Epoch 3: Train Loss: 2.5; Val Loss: 2.7",
+    ],
+)
+def test_epoch_lines_in_the_shapes_people_print(write, line):
+    lines = [line.replace("3", str(e)).replace("2.5", f"{2.5 / e:.3f}") for e in (3, 4, 5)]
+    frame = losstest.load(write("train.log", "\n".join(lines) + "\n"))
+    train, val = pick_metrics(frame, losstest.Config())
+    assert sorted(frame["metric"].cat.categories) == sorted([train, val])
+    steps, values = metric(frame, train)
+    assert list(steps) == [3, 4, 5] and values == pytest.approx(
+        [2.5 / 3, 2.5 / 4, 2.5 / 5], abs=1e-3
+    )
+    assert list(metric(frame, val)[1]) == [2.7] * 3
+
+
+def test_a_logging_prefix_is_no_csv_table(write):
+    """Python's logging writes `05:16:20,348`: one comma a line, never a table's header."""
+    path = write("train.log", "2025-03-02 05:16:20,348 - INFO - starting\n" * 3)
+    assert readers.sniff(Source(str(path), path)) is None

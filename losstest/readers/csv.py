@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from .source import GZIP_MAGIC, Source
 NAME = "csv"
 DELIMITERS = (",", "\t", ";", "|")
 # Missing cells. `nan`/`inf` are not here: they are real values of a broken loss.
+# A header names its columns: a first row of numbers and times (`05:16:20,348 - INFO - ...`,
+# a logging prefix's comma) is no table's.
+HEADER_CELL = re.compile(r"\s*[\"']?[A-Za-z_]")
 NULLS = ["", "NA", "N/A", "n/a", "null", "NULL", "None", "none", "-"]
 
 
@@ -33,7 +37,8 @@ def delimiter_of(head: bytes) -> str | None:
         return None
     for delimiter in DELIMITERS:
         rows = _rows(text, delimiter, 6)[:-1] or _rows(text, delimiter, 6)
-        if len(rows) >= 1 and len(rows[0]) >= 2 and all(len(r) == len(rows[0]) for r in rows):
+        same = len(rows) >= 1 and len(rows[0]) >= 2 and all(len(r) == len(rows[0]) for r in rows)
+        if same and any(HEADER_CELL.match(cell) for cell in rows[0]):
             return delimiter
     return None
 

@@ -134,6 +134,22 @@ def _json_object(text: str) -> dict:
     return parsed if isinstance(parsed, dict) else {}
 
 
+STEP_WORD = re.compile(r"\b(?:step|steps|iter|iteration|batch|global_step)\s*[:=\[]?\s*\d", re.I)
+FIELD = re.compile(rf"^(?P<key>[A-Za-z_][\w ./-]*?)\s*[:=]?\s*(?P<value>{NUMBER})$", re.I)
+
+
+def _epoch_line(match: re.Match) -> Record | None:
+    """Fields split at `,` `|` `;` ` - ` or a tab, each `key: value` (a key may hold spaces:
+    `Train Loss: 1.31`), or `key: value` pairs separated by spaces only."""
+    if STEP_WORD.search(match["rest"]):
+        return None  # a line of steps within the epoch: the dialects of steps read it
+    record: Record = {"step": float(match["step"])}
+    for field in re.split(r"\s*(?:[,|;\t]| - )\s*", match["rest"].strip(" \t:,|-")):
+        whole = FIELD.match(field.strip())
+        record |= {whole["key"]: float(whole["value"])} if whole else _pairs(field)
+    return record if any("loss" in k.lower() for k in record) else None
+
+
 def _fairseq(match: re.Match) -> Record:
     """One fairseq line: progress (`train_inner`: bare names), an epoch's training summary
     (`train/`) or a validation (`<subset>/`), stepped by `num_updates`."""
@@ -233,7 +249,7 @@ DIALECTS = (
     Dialect(
         "fairseq",
         re.compile(
-            r"^(?:[^\n|]*\|)*?\s*(?:epoch (?P<epoch>\d+)(?P<rest>(?::|\s*\|)[^\n]*)"
+            r"^(?:[^\n|]*\|)+?\s*(?:epoch (?P<epoch>\d+)(?P<rest>(?::|\s*\|)[^\n]*)"
             r"|(?P<tag>train_inner|train|valid) \| (?P<json>\{[^\n]*\}))\s*$",
             re.M,
         ),
@@ -251,6 +267,18 @@ DIALECTS = (
             re.M,
         ),
         _megatron,
+    ),
+    # a training loop's own print, one line an epoch: `Epoch 3/30 - Train Loss: 1.31, Val Loss:
+    # 1.40`, `Epoch [3/30], Loss: 1.31`, `epoch 3 | train loss 1.31 | val loss 1.40`, `Epoch 3:
+    # loss=1.31 val_loss=1.40`, also after a logging prefix (`... - INFO - Epoch 3 - ...`)
+    Dialect(
+        "epoch-line",
+        re.compile(
+            r"^(?:[^\n]*?(?: - |\| |\] |: ))??[ \t]*epoch[ \t]*\[?[ \t]*(?P<step>\d+)"
+            r"(?:[ \t]*/[ \t]*\d+)?[ \t]*\]?(?P<rest>[ \t]*[:,|-][^\n]*)$",
+            re.M | re.I,
+        ),
+        _epoch_line,
     ),
     # PyTorch tutorials: `Epoch [1/5], Step [100/600], Loss: 0.2345` (also `Iter`, `Batch`)
     Dialect(
