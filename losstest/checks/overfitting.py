@@ -8,10 +8,12 @@ Algorithm: best = lowest validation value (after a 3-point running median when t
 more evaluations); end = median of the last evaluations (a fifth of them, at least two); most
 evaluations since the best must stand a quarter of the rise above it (a steady climb counts as
 much as a jump that stays); the training loss is compared at the best-validation step and at
-the end of the run.
+the end of the run. The rise must also stand `significance` times above the point-to-point
+noise of the evaluations (in log space), and `fail_significance` times for a fail: the best of
+a validation loss that swings +-20 % is its luckiest evaluation.
 Why it matters: every step after the best validation loss makes the model worse on new data.
 Parameters: min_rise (0.03 = 3 % in log space), fail_rise (0.2 = 22 %), fail_points (3),
-min_points_after (2), train_drop (0.01).
+min_points_after (2), train_drop (0.01), significance (0.5), fail_significance (4).
 What to do: keep the checkpoint of the best validation step (early stopping), add
 regularisation (dropout, weight decay, augmentation) or more data, or train for fewer epochs.
 """
@@ -25,7 +27,7 @@ import numpy as np
 from ..curves import RunCurves
 from ..formatting import num, pct, rounded
 from ..report import Finding, Mark, Severity
-from ..signal import rolling_median
+from ..signal import rolling_median, typical_noise
 from .shape import shape_of
 
 KIND = "overfitting"
@@ -43,6 +45,8 @@ class Params:
     min_points_after: int = 2
     train_drop: float = 0.01  # log units the training loss must fall meanwhile
     min_points: int = 4
+    significance: float = 0.5  # the rise over the noise of one evaluation, for any finding ...
+    fail_significance: float = 4.0  # ... and for a fail
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
@@ -76,7 +80,16 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     train_end = t.edge(0.05, at_end=True) if len(t) >= 20 else float(np.median(t.z[-3:]))
     if train_then - train_end < params.train_drop:
         return []
-    clear = size >= params.fail_rise and after >= params.fail_points
+    # against the evaluations' own noise: a validation loss that swings +-20 % between
+    # evaluations has not risen by 20 % (its best is its luckiest evaluation)
+    noise = typical_noise(v.z, 7) if v.is_log and len(v.z) > 3 else 0.0
+    if rise < params.significance * noise:
+        return []
+    clear = (
+        size >= params.fail_rise
+        and after >= params.fail_points
+        and rise >= params.fail_significance * noise
+    )
     best_v, end_v = v.unscale(best), v.unscale(end)
     change = f" ({pct(end_v / best_v)})" if v.is_log else ""
     return [

@@ -18,6 +18,9 @@ FIRES = [
     ("corpus/dl-fundamentals/6.7-dropout/version_1/metrics.csv", 9899, "fail"),
     ("corpus/whisper-large-v2-ja/trainer_state.json", 1000, "fail"),
     ("sample_logs/overfitting_lightning", 9899, "fail"),
+    # evaluations scattered +-6 % (a tenth of an LSTM's digits): +10 % is slight, yet a rise
+    ("families/lstm_overfit_mild_tbx", 160, "warn"),
+    ("families/keras_cnn_overfit_mild_csvlogger", 21, "warn"),
 ]
 QUIET = [
     "realruns/healthy.jsonl", "realruns/slow.jsonl", "realruns/noisy.jsonl",
@@ -25,6 +28,8 @@ QUIET = [
     "sweep/lr=0.0003_seed=1", "corpus/dl-fundamentals/6.7-dropout/version_0/metrics.csv",
     "corpus/dl-fundamentals/6.5-part2-cli-simple/version_2",
     "corpus/megatron-lm/golden_values_dev_dgx_h100.json",
+    # 15 epochs whose validation loss scatters +-19 %: a last value 7 % over the best is noise
+    "families/keras_lstm_short_csvlogger",
 ]  # fmt: skip
 
 
@@ -68,6 +73,13 @@ def _train_falls_after_best(drop):
     return {"loss": train, "val": 2.5 * np.exp(z), "val_steps": EVALS}
 
 
+def _noisy_u(noise, rise=0.8):
+    """`_u_shape` (best at step 400) with evaluations scattered by `noise` (log, fixed seed)."""
+    case = _u_shape(rise, best=400)
+    case["val"] = case["val"] * np.exp(noise * np.random.default_rng(1).standard_normal(len(EVALS)))
+    return case
+
+
 def test_clear_overfitting_fails_and_slight_warns():
     (clear,) = of_kind(made_up(**_u_shape(0.3, best=400)), "overfitting")
     assert clear.severity == "fail" and clear.start_step == 400
@@ -92,6 +104,10 @@ BOUNDARIES = [
     Boundary("fail_rise", _u_shape, quiet=0.30, fires=0.31, silences=0.25, wakes=0.15, at="fail"),
     Boundary("fail_points", _best_before_end, quiet=2, fires=3, silences=4, wakes=2, at="fail"),
     Boundary("min_points_after", _best_before_end, quiet=1, fires=2, silences=3, wakes=1),
+    # a rise of 0.3 among evaluations that scatter by 0.53 (log) is evidence, by 0.54 not
+    Boundary("significance", lambda n: _noisy_u(n, 0.3), quiet=0.54, fires=0.53, silences=0.7, wakes=0.3),
+    # a rise of 0.8 fails among evaluations scattered by 0.16, only warns by 0.165
+    Boundary("fail_significance", _noisy_u, quiet=0.165, fires=0.16, silences=5.0, wakes=3.0, at="fail"),
     Boundary("train_drop", _train_falls_after_best, quiet=0.01, fires=0.015, silences=0.03, wakes=0.003),
 ]  # fmt: skip
 UNPINNED = {"min_points": "not pinned: no case of 3 to 6 evaluations rises enough to fire"}
