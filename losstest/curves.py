@@ -63,7 +63,7 @@ class Curve:
     def final_level(self, tail: float = FINAL_TAIL) -> float | None:
         """The median of the last `tail` of its finite values: "the final loss", unmoved by
         the noise of the last step."""
-        values = self.value[self.finite]
+        values = self.value if self.finite.all() else self.value[self.finite]  # no copy
         return (
             float(np.median(values[-max(1, round(tail * len(values))) :])) if len(values) else None
         )
