@@ -17,13 +17,17 @@ from .report import RunReport, Summary
 def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
     column = frame["metric"]
     rows = column.cat.codes.to_numpy() == column.cat.categories.get_loc(metric)
-    every = bool(rows.all())  # a log of one metric: its columns as they are, not copied
+    # a metric's rows are usually one stretch (readers write a wide table metric by metric):
+    # its columns are then taken as they are, not copied
+    first = int(np.argmax(rows))
+    stretch = slice(first, first + int(np.count_nonzero(rows)))
+    together = bool(rows[stretch].all())
 
     def take(name: str) -> np.ndarray | None:
         if name not in frame.columns:
             return None
         values = frame[name].to_numpy()
-        return values if every else values[rows]
+        return values[stretch] if together else values[rows]
 
     return Curve.from_log_order(
         metric, take("step"), take("value"), take("epoch"), take("wall_time")
