@@ -21,7 +21,7 @@ def to_log(value: np.ndarray) -> tuple[np.ndarray, bool]:
     A curve with zero or negative values (a PPO loss, a shifted objective) is instead divided
     by its interquartile range, which keeps it scale-free without a log.
     """
-    if len(value) and np.all(value > 0):
+    if len(value) and value.min() > 0:  # NaN anywhere makes the minimum NaN: no log
         return np.log(value), True
     q1, q3 = np.percentile(value, [25, 75]) if len(value) else (0.0, 1.0)
     scale = q3 - q1 or np.ptp(value) or 1.0
