@@ -12,6 +12,7 @@ MAD_TO_SIGMA = 1.4826
 SMOOTHING = 0.6  # TensorBoard's default smoothing weight: what plots and trends draw
 ENVELOPE_POINTS = 4000  # vertices of a drawn curve: a min/max envelope per column beyond this
 SCRATCH_VALUES = 1 << 18  # values of a curve worked on at a time (2 MB), where it is long
+FILTERED_MEDIANS = 1 << 23  # windows x points beyond which a running median is scipy's
 SORTED_ROWS = 256  # rows up to this long are sorted for their medians, longer ones partitioned
 
 
@@ -46,6 +47,12 @@ def rolling_median(x: np.ndarray, window: int, trend: bool = True) -> np.ndarray
         k = min(3, len(x))
         padded[:half] = 2 * np.median(x[:k]) - padded[:half]
         padded[-half:] = 2 * np.median(x[-k:]) - padded[-half:]
+    if len(x) * window > FILTERED_MEDIANS and not np.isnan(padded).any():
+        # a window of every point is len(x) * window values (a 100k-point curve with a
+        # 5,000-point window: 4 GB): scipy's running median selects the same middle values
+        from scipy.ndimage import median_filter
+
+        return median_filter(padded, size=window, mode="nearest")[half:-half]
     return _row_medians(sliding_window_view(padded, window).copy())
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+from losstest import signal
 from losstest.signal import MAD_TO_SIGMA, SORTED_ROWS, blocks, rolling_median
 
 
@@ -33,13 +34,24 @@ def test_block_medians_and_spread_are_numpys(n: int, points: int) -> None:
     assert got.spread.tobytes() == (spread if size > 1 else np.zeros(n)).tobytes()
 
 
+@pytest.mark.parametrize("filtered", [False, True], ids=["windows", "scipy"])
 @pytest.mark.parametrize("window", [3, 31, 101, SORTED_ROWS + 1, 1001])
-def test_rolling_median_is_numpys(window: int) -> None:
-    """Both ways of finding a row's median (a sort for narrow rows, a partition for wide ones),
-    with NaN where a window holds one, as np.median has it."""
+def test_rolling_median_is_numpys(window: int, filtered: bool, monkeypatch) -> None:
+    """Each way of finding a window's median (a sort for narrow ones, a partition for wide
+    ones, scipy's running median for many long ones) is np.median's, at the edges too; a curve
+    with NaN gets NaN where a window holds one, as np.median has it."""
+    if filtered:
+        monkeypatch.setattr(signal, "FILTERED_MEDIANS", 0)
     x = np.round(curve(20_000, window), 3)  # ties, as logged values have
-    x[[50, 7000, 7001]] = np.nan
     half = window // 2
+    for trend in (False, True):
+        padded = np.pad(x, half, mode="reflect")
+        if trend:
+            padded[:half] = 2 * np.median(x[:3]) - padded[:half]
+            padded[-half:] = 2 * np.median(x[-3:]) - padded[-half:]
+        expected = np.median(sliding_window_view(padded, window), axis=1)
+        assert rolling_median(x, window, trend=trend).tobytes() == expected.tobytes()
+    x[[50, 7000, 7001]] = np.nan
     padded = np.pad(x, half, mode="reflect")
     expected = np.median(sliding_window_view(padded, window), axis=1)
     got = rolling_median(x, window, trend=False)
