@@ -301,6 +301,10 @@ def main() -> None:
     bench_monitor(100_000 if args.quick else 1_000_000)
     from cluster import bench_cluster  # bench/cluster.py: moto, a scheduler, two workers
 
+    # the scheduler unpickles cluster.py's functions by module name: it must find bench/ too
+    here = [str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, here))
+
     runs = args.cluster_runs or (100 if args.quick else 10_000)
     bench_cluster(sweep_dir(runs, 10_000), runs)
     sys.exit(0 if all(RESULTS) else 1)
