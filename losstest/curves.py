@@ -30,10 +30,10 @@ class Curve:
         wall_time: np.ndarray | None = None,
     ) -> Curve:
         """Sort by step keeping, for each step, the value written last (a resumed run)."""
-        rises = np.diff(step)
-        if len(step) < 2 or rises.min() > 0:  # the usual log: already in order, each step once
+        # the usual log: already in order, each step once
+        if len(step) < 2 or bool(np.all(step[1:] > step[:-1])):
             return cls(metric, step, value, (), 0, epoch, wall_time)
-        back = np.flatnonzero(rises < 0)
+        back = np.flatnonzero(np.diff(step) < 0)
         restarts = tuple((int(step[i]), int(step[i + 1])) for i in back)
         order = np.argsort(step, kind="stable")
         sorted_step = step[order]
@@ -56,6 +56,8 @@ class Curve:
         """The usual number of steps between two logged values (the median gap)."""
         if len(self.step) < 2:
             return 1
+        if self.step[-1] - self.step[0] == len(self.step) - 1:  # sorted and unique: every gap 1
+            return 1
         gaps = np.diff(self.step)
         low, high = gaps.min(), gaps.max()
         return int(low) if low == high else int(np.median(gaps))
@@ -63,7 +65,7 @@ class Curve:
     def final_level(self, tail: float = FINAL_TAIL) -> float | None:
         """The median of the last `tail` of its finite values: "the final loss", unmoved by
         the noise of the last step."""
-        values = self.value[self.finite]
+        values = self.value if self.finite.all() else self.value[self.finite]  # no copy
         return (
             float(np.median(values[-max(1, round(tail * len(values))) :])) if len(values) else None
         )

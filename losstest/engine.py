@@ -17,13 +17,17 @@ from .report import RunReport, Summary
 def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
     column = frame["metric"]
     rows = column.cat.codes.to_numpy() == column.cat.categories.get_loc(metric)
-    every = bool(rows.all())  # a log of one metric: its columns as they are, not copied
+    # a metric's rows are usually one stretch (readers write a wide table metric by metric):
+    # its columns are then taken as they are, not copied
+    first = int(np.argmax(rows))
+    stretch = slice(first, first + int(np.count_nonzero(rows)))
+    together = bool(rows[stretch].all())
 
     def take(name: str) -> np.ndarray | None:
         if name not in frame.columns:
             return None
         values = frame[name].to_numpy()
-        return values if every else values[rows]
+        return values[stretch] if together else values[rows]
 
     return Curve.from_log_order(
         metric, take("step"), take("value"), take("epoch"), take("wall_time")
@@ -33,7 +37,11 @@ def curve_of(frame: pd.DataFrame, metric: str) -> Curve:
 def counts_of(frame: pd.DataFrame) -> dict[str, int]:
     """How many values each metric of the frame has (metrics with none left out)."""
     column = frame["metric"]
-    tally = np.bincount(column.cat.codes.to_numpy(), minlength=len(column.cat.categories))
+    codes, size = column.cat.codes.to_numpy(), len(column.cat.categories)
+    # a million codes at a time: bincount widens its input to int64 (240 MB for 30M rows)
+    tally = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(codes), 1 << 20):
+        tally += np.bincount(codes[start : start + (1 << 20)], minlength=size)
     return {str(m): int(n) for m, n in zip(column.cat.categories, tally, strict=True) if n}
 
 

@@ -11,6 +11,9 @@ MAD_TO_SIGMA = 1.4826
 
 SMOOTHING = 0.6  # TensorBoard's default smoothing weight: what plots and trends draw
 ENVELOPE_POINTS = 4000  # vertices of a drawn curve: a min/max envelope per column beyond this
+SCRATCH_VALUES = 1 << 18  # values of a curve worked on at a time (2 MB), where it is long
+FILTERED_MEDIANS = 1 << 23  # windows x points beyond which a running median is scipy's
+SORTED_ROWS = 256  # rows up to this long are sorted for their medians, longer ones partitioned
 
 
 def to_log(value: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -19,7 +22,7 @@ def to_log(value: np.ndarray) -> tuple[np.ndarray, bool]:
     A curve with zero or negative values (a PPO loss, a shifted objective) is instead divided
     by its interquartile range, which keeps it scale-free without a log.
     """
-    if len(value) and np.all(value > 0):
+    if len(value) and value.min() > 0:  # NaN anywhere makes the minimum NaN: no log
         return np.log(value), True
     q1, q3 = np.percentile(value, [25, 75]) if len(value) else (0.0, 1.0)
     scale = q3 - q1 or np.ptp(value) or 1.0
@@ -44,7 +47,13 @@ def rolling_median(x: np.ndarray, window: int, trend: bool = True) -> np.ndarray
         k = min(3, len(x))
         padded[:half] = 2 * np.median(x[:k]) - padded[:half]
         padded[-half:] = 2 * np.median(x[-k:]) - padded[-half:]
-    return np.median(sliding_window_view(padded, window), axis=1)
+    if len(x) * window > FILTERED_MEDIANS and not np.isnan(padded).any():
+        # a window of every point is len(x) * window values (a 100k-point curve with a
+        # 5,000-point window: 4 GB): scipy's running median selects the same middle values
+        from scipy.ndimage import median_filter
+
+        return median_filter(padded, size=window, mode="nearest")[half:-half]
+    return _row_medians(sliding_window_view(padded, window).copy())
 
 
 def rolling_max(x: np.ndarray, window: int) -> np.ndarray:
@@ -133,10 +142,19 @@ def blocks(step: np.ndarray, z: np.ndarray, max_points: int) -> Blocks:
     usable = n - n % size  # the tail that does not fill a block joins the last one
     head = z[:usable].reshape(-1, size)
     tail = z[usable:]
-    scratch = head.copy()  # one buffer for both medians: 10M points are 80 MB a copy
-    median = _row_medians(scratch)
-    np.subtract(head, median[:, None], out=scratch)
-    spread = MAD_TO_SIGMA * _row_medians(np.abs(scratch, out=scratch))
+    median, spread = np.empty(len(head)), np.empty(len(head))
+    # a few MB of rows at a time through one buffer that stays in cache, not a copy of the
+    # whole curve (10M points are 80 MB)
+    rows = max(1, SCRATCH_VALUES // size)
+    scratch = np.empty((min(rows, len(head)), size))
+    for first in range(0, len(head), rows):
+        part = scratch[: min(rows, len(head) - first)]
+        np.copyto(part, head[first : first + rows])
+        level = median[first : first + rows]
+        level[:] = _row_medians(part)
+        np.abs(np.subtract(part, level[:, None], out=part), out=part)
+        spread[first : first + rows] = _row_medians(part)
+    spread *= MAD_TO_SIGMA
     arg = np.argmax(head, axis=1)
     peak = head[np.arange(len(head)), arg]
     peak_step = step[:usable].reshape(-1, size)[np.arange(len(head)), arg]
@@ -180,13 +198,22 @@ def coarser(fine: Blocks, step: np.ndarray, max_points: int) -> Blocks:
 
 
 def _row_medians(a: np.ndarray) -> np.ndarray:
-    """np.median(a, axis=1), partitioning `a` in place instead of a copy of it."""
+    """np.median(a, axis=1), NaN for a row holding one, reordering `a` in place instead of a
+    copy of it. Narrow rows are sorted (numpy's vectorised sort beats a selection there);
+    wide ones are partitioned once, the lower middle value being the largest left of it."""
     k = a.shape[1] // 2
-    if a.shape[1] % 2:
+    if a.shape[1] <= SORTED_ROWS:
+        a.sort(axis=1)  # NaN sorts last
+        nan = np.isnan(a[:, -1])
+        lower = a[:, k - 1]
+    else:
+        nan = np.isnan(a).any(axis=1)
         a.partition(k, axis=1)
-        return a[:, k].copy()
-    a.partition((k - 1, k), axis=1)
-    return (a[:, k - 1] + a[:, k]) / 2
+        lower = a[:, :k].max(axis=1)
+    median = a[:, k].copy() if a.shape[1] % 2 else (lower + a[:, k]) / 2
+    if nan.any():
+        median[nan] = np.nan
+    return median
 
 
 def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,11 +4,15 @@ core imports none of them, the command layer stays thin, and kinds are known in 
 from __future__ import annotations
 
 import ast
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from losstest.checks import CHECKS
+from losstest.reporters import FORMATS
 
 PACKAGE = Path(__file__).parents[1] / "losstest"
 CORE = ("curves", "report", "signal", "formatting", "config", "errors", "frame", "exit_codes",
@@ -88,3 +92,40 @@ def test_kinds_are_named_only_by_their_checks():
                 raise AssertionError(
                     f"{path.relative_to(PACKAGE)}:{node.lineno} names {node.value!r}"
                 )
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_the_format_table_says_what_each_reporter_module_renders(name):
+    entry = FORMATS[name]
+    module = importlib.import_module(f"losstest.reporters.{entry.module}")
+    assert name == module.NAME
+    assert hasattr(module, "render") == entry.report
+    assert hasattr(module, "render_comparison") == entry.comparison
+
+
+def test_every_reporter_module_is_in_the_format_table():
+    named = {p.stem for p in _modules("reporters") if "\nNAME = " in p.read_text()}
+    assert named == {entry.module for entry in FORMATS.values()}
+
+
+# Imported by `losstest analyze` of a small JSON Lines log printed as text: none of these
+# (each costs 0.05-2 s of start-up, bench/SPEED.md); they load where they are used.
+NOT_AT_START = ("matplotlib", "scipy", "pydantic", "duckdb", "numba", "tensorboard", "fsspec",
+                "dask", "losstest.reporters.html", "losstest.reporters.plot")  # fmt: skip
+
+
+def test_analyze_of_a_small_log_imports_only_what_it_needs(tmp_path):
+    log = tmp_path / "metrics.jsonl"
+    log.write_text("".join(f'{{"step": {i}, "loss": {3 / (i + 1)}}}\n' for i in range(50)))
+    code = (
+        "import atexit, runpy, sys; "
+        "atexit.register(lambda: print(*sorted(sys.modules), file=sys.stderr)); "
+        f"sys.argv = ['losstest', 'analyze', {str(log)!r}]; "
+        "runpy.run_module('losstest', run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    loaded = set(done.stderr.split())
+    assert "losstest.reporters.text" in loaded
+    heavy = sorted(m for m in loaded if m.startswith(NOT_AT_START))
+    assert not heavy, f"analyze imported {heavy[:10]}"

@@ -174,3 +174,37 @@ def test_csv_matches_pandas_round_trip_parse(write):
     assert_same_curves(losstest.load(path), expected)
     assert np.isnan(expected["loss"][1][100]) and expected["loss"][1][200] == math.inf
     assert len(expected["late"][0]) == len(values) - 35_000
+
+
+def csv_log(rows: int, late: int, late_cell: str) -> str:
+    """Integer steps, awkward floats, a sparse eval column, an integer column that turns to
+    `late_cell` at row `late`, and a column first filled there."""
+    values = awkward_floats(rows)
+    lines = ["step,loss,val_loss,tokens,after"]
+    for i in range(rows):
+        tokens = late_cell if i == late else str(i * 512)
+        after = repr(values[i // 3]) if i >= late else ""
+        lines.append(
+            f"{i},{values[i]!r},{repr(values[-1 - i]) if i % 50 == 0 else ''},{tokens},{after}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("late_cell", ["1024", "3.5", "diverged", ""])
+def test_csv_types_from_the_first_block_read_what_inferring_reads(write, monkeypatch, late_cell):
+    """A file longer than pyarrow's first block is read with the types that block shows; the
+    frame is the one inferring over the whole file gives, bit for bit, whether a later cell
+    fits its column (an integer, an empty cell) or not (a float or a word in an integer
+    column: read again, inferring)."""
+    path = write("run.csv", csv_log(60_000, 40_000, late_cell))
+    assert path.stat().st_size > 2 * csv.FIRST_BLOCK
+    typed = losstest.load(path)
+    monkeypatch.setattr(csv, "_typed", lambda *args: None)
+    inferred = losstest.load(path)
+    assert list(typed.columns) == list(inferred.columns)
+    assert list(typed["metric"].cat.categories) == list(inferred["metric"].cat.categories)
+    for name in typed.columns:
+        got, expected = typed[name].to_numpy(), inferred[name].to_numpy()
+        if got.dtype.kind == "f":
+            got, expected = got.view(np.int64), expected.view(np.int64)
+        np.testing.assert_array_equal(got, expected, err_msg=name)

@@ -99,7 +99,9 @@ def analyze(
         reporters.emit(report, targets, render)
     _github_summary(report, [name for name, _ in targets], render)
     if plot_dir is not None:
-        reporters.plot.save_each(report, plot_dir)
+        from ..reporters.plot import save_each
+
+        save_each(report, plot_dir)
     raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
 
 

@@ -75,7 +75,9 @@ def compare_command(
     targets = [(format.value, output), *([("png", plot)] if plot is not None else [])]
     reporters.emit(result, targets, reporters.RenderOptions(color, width))
     if plot_hparams is not None:
-        reporters.plot.save_hparams(result, plot_hparams)
+        from ..reporters.plot import save_hparams
+
+        save_hparams(result, plot_hparams)
 
 
 def _progress():

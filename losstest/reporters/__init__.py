@@ -2,22 +2,46 @@
 `render(report, options)` (for `analyze`) and `render_comparison(comparison, options)` (for
 `compare`), returning text, or bytes for an image.
 
-Adding a format is one module and one line in the tuple below; the commands offer it from here.
+Adding a format is one module and one line in the table below; the commands offer it from here.
+A format's module is imported when it is first used, so that `analyze` printing text does not
+load the HTML page, matplotlib and the rest (tests/test_layout.py holds the table to the modules).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ..errors import ConfigError
 from ..report import Comparison, Report
-from . import csv, github, html, json, junit, markdown, plot, text
 from .options import PlotOptions, RenderOptions
+
+
+@dataclass(frozen=True)
+class Format:
+    module: str  # in this package
+    report: bool  # the module has render()
+    comparison: bool  # the module has render_comparison()
+
+
+FORMATS: dict[str, Format] = {
+    "text": Format("text", report=True, comparison=True),
+    "json": Format("json", report=True, comparison=True),
+    "junit": Format("junit", report=True, comparison=False),
+    "github": Format("github", report=True, comparison=False),
+    "markdown": Format("markdown", report=True, comparison=True),
+    "csv": Format("csv", report=False, comparison=True),
+    "png": Format("plot", report=True, comparison=True),
+    "html": Format("html", report=True, comparison=True),
+}
+REPORT_FORMATS = tuple(name for name, f in FORMATS.items() if f.report)
+COMPARISON_FORMATS = tuple(name for name, f in FORMATS.items() if f.comparison)
 
 
 @dataclass(frozen=True)
@@ -33,12 +57,26 @@ class Reporter:
         )
 
 
-REPORTERS: dict[str, Reporter] = {
-    reporter.name: reporter
-    for reporter in map(Reporter.of, (text, json, junit, github, markdown, csv, plot, html))
-}
-REPORT_FORMATS = tuple(name for name, r in REPORTERS.items() if r.render is not None)
-COMPARISON_FORMATS = tuple(name for name, r in REPORTERS.items() if r.render_comparison)
+@cache
+def reporter(name: str) -> Reporter:
+    """The format's reporter, its module imported now."""
+    return Reporter.of(importlib.import_module(f"{__name__}.{FORMATS[name].module}"))
+
+
+class Reporters(Mapping[str, Reporter]):
+    """Every format's reporter by name, each module imported when its reporter is asked for."""
+
+    def __getitem__(self, name: str) -> Reporter:
+        return reporter(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+
+REPORTERS = Reporters()
 
 
 def target(spec: str, formats: tuple[str, ...]) -> tuple[str, Path]:
@@ -56,8 +94,8 @@ def emit(
 ) -> None:
     """Each format to its file, or to standard output for None; colour only on the terminal."""
     for name, path in targets:
-        reporter = REPORTERS[name]
-        render = reporter.render_comparison if isinstance(subject, Comparison) else reporter.render
+        chosen = reporter(name)
+        render = chosen.render_comparison if isinstance(subject, Comparison) else chosen.render
         if render is None:
             raise ConfigError(f"--format {name} is not offered here")
         write(render(subject, options if path is None else replace(options, color=False)), path)
@@ -79,6 +117,6 @@ def write(rendered: str | bytes, path: Path | None) -> None:
 
 
 __all__ = [
-    "COMPARISON_FORMATS", "REPORTERS", "REPORT_FORMATS", "PlotOptions", "RenderOptions",
-    "Reporter", "emit", "target", "write",
+    "COMPARISON_FORMATS", "FORMATS", "REPORTERS", "REPORT_FORMATS", "PlotOptions",
+    "RenderOptions", "Reporter", "emit", "reporter", "target", "write",
 ]  # fmt: skip
