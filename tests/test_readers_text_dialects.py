@@ -159,6 +159,8 @@ BOOSTING = DATA / "boosting"  # real stdout of xgboost and lightgbm, see its SOU
         ("xgboost_overfit.log", "train-logloss", "validation-logloss", range(300), ["overfitting"]),
         ("lightgbm_healthy.log", "training's binary_logloss", "valid_1's binary_logloss", range(1, 151), []),
         ("lightgbm_overfit.log", "training's binary_logloss", "valid_1's binary_logloss", range(1, 301), ["overfitting"]),
+        # the training loss flat at 5e-6 from round 47: fit exactly, no plateau nor stall
+        ("lightgbm_exact_fit.log", "training's binary_logloss", "valid_1's binary_logloss", range(1, 301), ["overfitting"]),
     ],
 )  # fmt: skip
 def test_gradient_boosting_rounds(log, train, val, rounds, kinds):

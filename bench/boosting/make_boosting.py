@@ -65,6 +65,9 @@ def main() -> None:
     xgboost_log("xgboost_overfit", 300, flipped=0.15, eta=0.3, max_depth=6)
     lightgbm_log("lightgbm_healthy", 150, learning_rate=0.05, num_leaves=7)
     lightgbm_log("lightgbm_overfit", 300, flipped=0.15, learning_rate=0.1, num_leaves=31)
+    # a high rate and leaves of one sample: the training loss reaches 5e-6 by round 47 and
+    # stays there to the digit (no split helps any more) while the validation loss climbs
+    lightgbm_log("lightgbm_exact_fit", 300, learning_rate=0.5, num_leaves=63, min_data_in_leaf=1)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ CODE = "LT201"
 SEVERITY = Severity.FAIL
 
 MARKS = (Mark("span", "#757575"),)
+CHUNK = 1 << 16  # points of the tail looked at a time for the flat line
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,13 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         ]
     value = shape.value
     final = float(value[-1])
-    moved = np.flatnonzero(np.abs(value - final) > params.flat_tolerance * max(abs(final), 1e-12))
-    flat_from = int(moved[-1]) + 1 if len(moved) else 0
+    flat_from = _flat_from(value, final, params.flat_tolerance * max(abs(final), 1e-12))
     # a loss that came down to its flat value in ever smaller steps has converged (full-batch
     # descent on a convex problem); one that was still moving as before has stopped
     steps_in = np.diff(value[max(0, flat_from - 6) : flat_from + 1])
     if len(steps_in) >= 3 and (steps_in <= 0).all() and (np.diff(np.abs(steps_in)) <= 0).all():
+        return []
+    if shape.reached_zero(final):  # nor a loss flat at zero
         return []
     if len(value) - flat_from >= max(params.min_points, params.flat_fraction * len(value)):
         since = int(shape.step[flat_from])
@@ -94,6 +96,17 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
             )  # fmt: skip
         ]
     return []
+
+
+def _flat_from(value: np.ndarray, final: float, tolerance: float) -> int:
+    """Where the curve last stood more than `tolerance` from its final value, plus one: looked
+    for from the end a stretch at a time, since most curves move right up to their last point."""
+    for end in range(len(value), 0, -CHUNK):
+        start = max(0, end - CHUNK)
+        moved = np.flatnonzero(np.abs(value[start:end] - final) > tolerance)
+        if len(moved):
+            return start + int(moved[-1]) + 1
+    return 0
 
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:

@@ -14,6 +14,7 @@ from ..signal import Blocks, blocks, coarser, odd, rolling_median, runs_of, to_l
 # Checks look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
 WORKING_POINTS = 4000
+ZERO_SHARE = 1e-3  # of a loss's starting level: as good as zero
 SPIKE_POINTS = 50_000  # spikes are looked for at a finer resolution: one step, up to this many
 
 
@@ -65,6 +66,13 @@ class Shape:
         k = max(3, round(fraction * len(self)))
         part = self.blocks.median[-k:] if at_end else self.blocks.median[:k]
         return float(np.median(part))
+
+    def reached_zero(self, level: float) -> bool:
+        """A positive loss at a thousandth of its starting level or below (in its own units):
+        it fits its training data exactly, and flat there has nothing left to learn (boosting
+        that stops splitting). A loss of exactly 0 is not counted: every target masked."""
+        start = self.unscale(self.edge(0.05, at_end=False))
+        return self.is_log and 0 < level <= ZERO_SHARE * start
 
     def unscale(self, z: float) -> float:
         """A level in the working space back in the curve's own units."""

@@ -55,6 +55,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     final = shape.edge(params.window, at_end=True)
     if start - at_cut < params.min_early_drop or abs(at_cut - final) >= params.max_progress:
         return []
+    if shape.reached_zero(shape.unscale(final)):  # nothing left to learn
+        return []
     since, last = int(steps[cut]), int(shape.step[-1])
     metric, since_v, final_v = curves.train.metric, shape.unscale(at_cut), shape.unscale(final)
     return [

@@ -108,3 +108,14 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(plateau.Params, BOUNDARIES, {}) == set()
+
+
+def test_a_loss_flat_just_above_zero_fits_its_data_and_one_flat_at_zero_is_suspect():
+    """Boosting that stops splitting stays at 5e-6 to the digit: nothing left to learn. A loss
+    of exactly 0 (every target masked) stays a flat line."""
+    t = np.arange(1000)
+    loss = np.exp(-t / 30) * np.exp(0.01 * np.random.default_rng(0).standard_normal(1000))
+    loss[200:] = 4e-5  # a ten-thousandth of where it started
+    assert kinds(made_up(loss)) == []
+    loss[200:] = 0.0
+    assert kinds(made_up(loss)) == ["plateau"]
