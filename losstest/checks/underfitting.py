@@ -4,7 +4,8 @@ What it detects: a final loss (median of the last `window` of the run) that is a
 configured `target` (fail), or within `chance_fraction` of the chance level ln(V) when the
 vocabulary size or class count is known, or — knowing neither — still within
 `min_improvement` of where the run started (for a run logged from its first steps on); or a
-validation loss that never fell `min_val_improvement` below its first evaluations. A training
+validation loss that never fell `min_val_improvement` below its first evaluations (unless it
+is still falling at its last three: a fine-tune improving slowly). A training
 loss that never moved beside a validation loss that never improved but climbed (by
 `min_val_rise` or more) is a model fitting noise, the targets carrying nothing it can learn
 (labels shuffled or mismatched): underfitting, not the plateau of a frozen or stuck model.
@@ -106,6 +107,8 @@ def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
     first, last = float(np.median(v.z[:3])), float(np.median(v.z[-3:]))
     if first - float(v.z.min()) >= params.min_val_improvement:
         return []
+    if (np.diff(v.z[-3:]) < 0).all() and len(v.z) > 3:
+        return []  # still falling at its last evaluations: improving, however slowly
     first_v, best_v = v.unscale(first), v.unscale(float(v.z.min()))
     return [
         Finding(

@@ -170,6 +170,18 @@ def test_a_flat_loss_beside_a_climbing_validation_loss_fits_noise():
     assert kinds(stuck) == ["plateau"]
 
 
+def test_a_validation_loss_still_falling_has_improved_however_little():
+    """A fine-tune at a low rate: 2.51, 2.46, 2.44, 2.433, 2.431 (5 evaluations) is slow, not
+    a model that learned nothing; the same values turning up at the end would be."""
+    assert of_kind(real("families/gpt2_finetune_lowlr"), "underfitting") == []
+    evals = np.arange(0, 1000, 200)
+    falling = [2.5129, 2.4595, 2.4418, 2.433, 2.4306]
+    turning = [2.5129, 2.4595, 2.4306, 2.433, 2.4418]
+    for val, found in ((falling, []), (turning, ["underfitting"])):
+        run = made_up(healthy_curve(1000, 0.01), val=val, val_steps=evals)
+        assert [f.kind for f in run.findings if f.kind == "underfitting"] == found
+
+
 def test_every_parameter_is_pinned():
     reasons = {
         "min_val_rise": "it decides between two checks, which a Boundary of one cannot show: "
