@@ -128,7 +128,7 @@ def excursions(shape: Shape, rise: float) -> list[Excursion]:
         return []
     level = shape.blocks.median
     smooth = shape.trend(0.01)
-    start = float(np.median(level[:3]))  # where the run began counts as reached at once
+    start = float(np.min(level[:3]))  # reached at once, even by a loss blowing up at step 2
     height = smooth - np.minimum.accumulate(np.minimum(smooth, start))
     rise = max(rise, 6 * shape.level_error(shape.window(0.01)))
     # up past `rise`, and over until it is back below half of it: noise at the edge does not
