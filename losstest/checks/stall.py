@@ -5,7 +5,9 @@ less than `max_progress` over the last `tail` of the run (its level at the start
 stretch against its level at the end). A loss that never fell is a plateau; one that rose
 again has diverged.
 Algorithm: levels are medians over `window` of the run, in log space, so a loss near zero that
-still halves is still learning.
+still halves is still learning; the starting level is the higher of the first window's and the
+first three points' (a loss that fell within the first window still fell). A loss flat at a
+thousandth of its start has nothing left to learn.
 Why it matters: the steps after the stall bought nothing: the learning rate may have decayed to
 nothing, the model may be at its capacity, or the data may have run out of signal. It is a
 warning, not a failure: a run trained on past convergence on purpose stalls too.
@@ -50,7 +52,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     n = len(level)
     cut = round((1 - params.tail) * n)
     half = max(1, round(params.window * n / 2))
-    start = shape.edge(params.window, at_end=False)
+    # where it began: a loss that fell within the first `window` of the run still fell
+    start = max(shape.edge(params.window, at_end=False), float(np.median(shape.z[:3])))
     at_cut = float(np.median(level[max(0, cut - half) : cut + half + 1]))
     final = shape.edge(params.window, at_end=True)
     if start - at_cut < params.min_early_drop or abs(at_cut - final) >= params.max_progress:

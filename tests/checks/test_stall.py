@@ -71,9 +71,9 @@ def _falls_until(share):
 
 BOUNDARIES = [
     Boundary("max_progress", _stalled, quiet=0.0125, fires=0.01, silences=0.005, wakes=0.02),
-    # measured between the medians of the first and of a later window: 0.33 of the log falls
-    # 0.2 there, 0.31 does not
-    Boundary("min_early_drop", _fell_early, quiet=0.31, fires=0.33, silences=0.3, wakes=0.15),
+    # measured from where the loss began (its first points) to a later window: a fall of 0.2
+    # (log) is one, 0.198 not
+    Boundary("min_early_drop", _fell_early, quiet=0.198, fires=0.2, silences=0.21, wakes=0.19),
     # still falling at 42.5 % of the run leaves less than the last 60 % flat
     Boundary("tail", _falls_until, quiet=0.425, fires=0.4, silences=0.7, wakes=0.5),
 ]  # fmt: skip
