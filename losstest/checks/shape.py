@@ -68,11 +68,11 @@ class Shape:
         return float(np.median(part))
 
     def reached_zero(self, level: float) -> bool:
-        """A positive loss at a thousandth of its starting level or below (in its own units):
-        it fits its training data exactly, and flat there has nothing left to learn (boosting
-        that stops splitting). A loss of exactly 0 is not counted: every target masked."""
+        """A loss at a thousandth of its starting level or below (in its own units), or logged
+        as 0 (the HF Trainer rounds to four decimals): it fits its training data exactly, and
+        flat there has nothing left to learn (boosting that stops splitting)."""
         start = self.unscale(self.edge(0.05, at_end=False))
-        return self.is_log and 0 < level <= ZERO_SHARE * start
+        return start > 0 and 0 <= level <= ZERO_SHARE * start
 
     def unscale(self, z: float) -> float:
         """A level in the working space back in the curve's own units."""
