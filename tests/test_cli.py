@@ -177,6 +177,14 @@ def test_list_metrics_names_each_runs_metrics_and_the_chosen_ones():
     assert invoke("analyze", "/nonexistent/x.jsonl", "--list-metrics").exit_code == 2
 
 
+def test_list_metrics_as_json():
+    result = invoke("analyze", DATA / "realruns/healthy.jsonl", "--list-metrics", "-f", "json")
+    assert result.exit_code == 0
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["run"] == "healthy" and run["metrics"]["loss"] == run["metrics"]["grad_norm"] > 0
+    assert (run["training_loss"], run["validation_loss"]) == ("loss", "val_loss")
+
+
 def test_input_format_forces_a_reader_and_an_unknown_one_is_refused(write):
     path = write("log.out", "step,loss\n" + "".join(f"{i},{3 - i / 100}\n" for i in range(50)))
     forced = json.loads(invoke("analyze", path, "--input-format", "csv", "-f", "json").stdout)

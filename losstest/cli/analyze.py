@@ -76,7 +76,6 @@ def analyze(
 ) -> None:  # fmt: skip
     """Test every run found under the paths; exit 0 (no run failed), 1 (a run failed) or 2."""
     from .. import api, readers, reporters
-    from ..reporters.text import render_metrics
 
     with user_errors():
         targets = [(format.value, output), *(reporters.target(spec, REPORT_FORMATS)
@@ -92,8 +91,11 @@ def analyze(
                              on_warning=warning)  # fmt: skip
     color, width = terminal()
     render = reporters.RenderOptions(color, width, chosen.fail_on)
-    if list_metrics:
-        reporters.write(render_metrics(report, render), None)
+    if list_metrics:  # as JSON when that is the format asked for, else as a table
+        from ..reporters import json, text
+
+        listing = json if format.value == "json" else text
+        reporters.write(listing.render_metrics(report, render), output)
         raise typer.Exit(0 if report.runs else ERROR)
     with user_errors():
         reporters.emit(report, targets, render)

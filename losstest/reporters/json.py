@@ -106,3 +106,19 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
 
 def render_comparison(c: Comparison, options: RenderOptions = DEFAULT) -> str:
     return json.dumps(comparison_dict(c), indent=2, allow_nan=False) + "\n"
+
+
+def render_metrics(report: Report, options: RenderOptions = DEFAULT) -> str:
+    """`--list-metrics -f json`: every metric of every run with its count, and the losses
+    chosen."""
+    runs = [
+        {
+            "source": r.source,
+            "run": r.run,
+            "metrics": dict(r.metrics),
+            "training_loss": r.metric,
+            "validation_loss": r.val_metric,
+        }
+        for r in report.runs
+    ]
+    return json.dumps({"runs": runs}, indent=2) + "\n"
