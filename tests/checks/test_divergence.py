@@ -3,6 +3,9 @@ defaults pinned from both sides."""
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 
@@ -31,6 +34,7 @@ QUIET = [
 def test_fires_on_real_divergence(name, onset, how):
     (finding,) = of_kind(real(name), "divergence")
     assert finding.start_step == onset and finding.severity == "fail" and how in finding.message
+    assert finding.evidence["onset_step"] == onset
     top = finding.evidence.get("peak", finding.evidence["last"])
     assert top > 1.3 * finding.evidence["best"]
 
@@ -118,3 +122,71 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(divergence.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def test_the_finding_of_a_made_up_divergence_in_full():
+    (finding,) = found("divergence", _levels([(0.1, 2.2), (0.5, 2.0), (0.4, 3.6)]))
+    assert (finding.metric, finding.start_step, finding.end_step) == ("loss", 240, 399)
+    evidence = finding.evidence
+    assert set(evidence) == {"best", "best_step", "last", "onset_step", "rise_fraction"}
+    assert 40 <= evidence["best_step"] < 240 and evidence["onset_step"] == 240
+    assert evidence["best"] == pytest.approx(2.0, rel=0.01)
+    assert evidence["last"] == pytest.approx(3.6, rel=0.01)
+    assert evidence["rise_fraction"] == pytest.approx(1.6 / 0.2, rel=0.05)  # rise / drop
+    assert re.fullmatch(
+        rf"loss rose from 1\.99\d at step {evidence['best_step']} to 3\.59\d by step 399 "
+        r"\(\+80%\) and did not recover",
+        finding.message,
+    )
+
+
+def test_a_loss_that_crosses_zero_has_no_ratio_in_its_message():
+    (finding,) = found("divergence", _levels([(0.1, -0.5), (0.5, -1.0), (0.4, 0.5)]))
+    assert finding.start_step == 240
+    assert re.fullmatch(
+        r"loss rose from -1\.00\d at step \d+ to 0\.49\d\d by step 399 and did not recover",
+        finding.message,
+    )
+
+
+def test_a_constant_loss_below_zero_is_not_a_divergence():
+    assert found("divergence", [-1.0] * 200) == []
+
+
+def test_a_loss_that_only_rose_has_no_drop_to_compare_the_rise_with():
+    (finding,) = found("divergence", np.linspace(2.0, 3.0, 400))  # 1.5x: not a blow-up
+    assert finding.evidence["best_step"] == 0 and finding.evidence["rise_fraction"] == math.inf
+
+
+def test_the_onset_is_where_the_loss_first_left_its_best():
+    """A brief return near the best level in between does not move the onset."""
+    loss = _levels([(0.1, 2.2), (0.3, 2.0), (0.3, 4.0), (0.1, 2.05), (0.2, 4.0)])
+    (finding,) = found("divergence", loss)
+    assert finding.start_step == 160
+
+
+@pytest.mark.parametrize(
+    "n, lasting, fires", [(400, 20, True), (400, 19, False), (60, 3, True), (60, 2, False)]
+)
+def test_a_rise_must_last_a_window_and_at_least_three_points(n, lasting, fires):
+    """A window is 5 % of the run (20 of 400 points); a short run still needs 3 points."""
+    loss = np.r_[[2.2] * (n // 10), [2.0] * (n - n // 10 - lasting), [4.0] * lasting]
+    findings = found("divergence", loss)
+    assert [(f.start_step, f.end_step) for f in findings] == (
+        [(n - lasting, n - 1)] if fires else []
+    )
+
+
+def test_the_finding_of_a_blow_up_in_full():
+    """2.0 for 10 steps, then up to 4.4 (it passes 2x, 4.0, at step 93) and back to 4.0."""
+    loss = np.r_[[2.0] * 10, np.linspace(2.0, 4.4, 100), [4.4] * 190, np.linspace(4.4, 4.0, 100)]
+    (finding,) = found("divergence", loss)
+    assert (finding.metric, finding.start_step, finding.end_step) == ("loss", 92, 399)
+    evidence = dict(finding.evidence)
+    assert evidence.pop("last") == pytest.approx(4.0, rel=0.02)
+    assert evidence == {"best": 2.0, "best_step": 0, "peak": 4.4, "onset_step": 92}
+    assert re.fullmatch(
+        r"loss blew up from 2 at step 0 to 4\.4 and never came back below where it began "
+        r"\(4\.0\d\d at step 399\)",
+        finding.message,
+    )
