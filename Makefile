@@ -51,12 +51,14 @@ goldens: $(BIN)/losstest
 	$(BIN)/python tests/goldens.py
 
 # Mutation testing of the checks, the text readers, curve building and exit codes (slow: not in
-# CI; mutmut runs each mutant against the tests that reach its function). MUTANTS narrows it to
+# CI; each mutant runs the tests of its own module: tests/MUTATION.md). MUTANTS narrows it to
 # some modules, e.g. make mutate MUTANTS='losstest.checks.nan.* losstest.exit_codes.*'
-MUTANTS ?= losstest.checks.* losstest.readers.* losstest.curves.* losstest.engine.* losstest.exit_codes.*
+MUTANTS ?= losstest.checks.* losstest.readers.jsonl.* losstest.readers.csv.* losstest.readers.text.* \
+	losstest.readers._table.* losstest.readers._json.* losstest.curves.* losstest.engine.* \
+	losstest.exit_codes.*
 mutate: $(BIN)/losstest
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
-	nice $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')
+	nice -n 19 $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')
 	$(BIN)/python tests/mutation_scores.py
 
 lint: $(BIN)/losstest

@@ -3,13 +3,15 @@ defaults pinned from both sides."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from losstest.checks import oscillation
 
 from ..conftest import healthy_curve
-from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
+from .runs import Boundary, found, kinds, made_up, of_kind, real, unpinned
 
 # (log, first step of the swinging, swings at least)
 FIRES = [
@@ -60,6 +62,20 @@ def test_period_and_count_of_a_made_up_oscillation():
     assert finding.evidence["swings"] in (7, 8)
     assert 200 <= finding.evidence["period_steps"] <= 300
     assert finding.evidence["typical_swing"] == pytest.approx(1.0, abs=0.15)
+
+
+def test_the_finding_of_a_made_up_oscillation_in_full():
+    """8 cycles of x e^(+-0.5) over 2000 steps: from the first rise to the last fall, swings of
+    about e^1 from trough to peak."""
+    (finding,) = found("oscillation", _cycles(8, noise=0.05))
+    start, end = finding.start_step, finding.end_step
+    assert finding.metric == "loss" and start < 40 and 1900 <= end < 2000
+    assert set(finding.evidence) == {"swings", "typical_swing", "log_space", "period_steps"}
+    assert re.fullmatch(
+        rf"loss swung up and down 8 times between steps {start} and {end} "
+        r"\(typical swing x2\.[5-7]\)",
+        finding.message,
+    )
 
 
 def test_a_loss_crossing_zero_swings_in_iqr_units():

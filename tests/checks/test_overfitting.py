@@ -3,13 +3,16 @@ defaults pinned from both sides."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from losstest.checks import overfitting
+from losstest.formatting import num
 
 from ..conftest import healthy_curve
-from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
+from .runs import Boundary, found, kinds, made_up, of_kind, real, unpinned
 
 # (log, step of the best validation loss, severity)
 FIRES = [
@@ -120,3 +123,34 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(overfitting.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def test_the_finding_of_a_made_up_overfitting_in_full():
+    """Validation loss 2.5 falling to 2.5/e^0.5 at step 400, then rising 0.3 (log) by 950:
+    the last level is the median of the last fifth of the evaluations (850 and 900)."""
+    (finding,) = found("overfitting", _u_shape(0.3, best=400))
+    assert (finding.metric, finding.start_step, finding.end_step) == ("val_loss", 400, 950)
+    last = 2.5 * np.exp(-0.5 + 0.3 * 475 / 550)
+    train_at_best, train_last = np.median(TRAIN[376:425]), np.median(TRAIN[-50:])
+    assert dict(finding.evidence) == pytest.approx(
+        {"best": 2.5 * np.exp(-0.5), "best_step": 400, "last": last,
+         "evaluations_after_best": 11, "train_at_best": train_at_best, "train_last": train_last},
+        rel=1e-3,
+    )  # fmt: skip
+    assert finding.message == (
+        f"val_loss rose from 1.516 at step 400 to {num(last)} by step 950 (+30%) while loss fell "
+        f"from {num(train_at_best)} to {num(train_last)}"
+    )
+
+
+def test_a_validation_loss_crossing_zero_has_no_ratio_in_its_message():
+    case = _u_shape(0.3, best=400)
+    case["val"] = np.log(case["val"]) - 0.7  # 0.22 falling to -0.28 at step 400, back to 0.02
+    (finding,) = found("overfitting", case)
+    best = np.log(2.5) - 1.2
+    assert finding.start_step == 400 and finding.evidence["best"] == pytest.approx(best, rel=1e-3)
+    assert re.fullmatch(
+        r"val_loss rose from -0\.2837 at step 400 to -0\.02\d+ by step 950 while loss fell "
+        r"from 3\.\d+ to 2\.\d+",
+        finding.message,
+    )

@@ -3,13 +3,15 @@ pinned from both sides."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from losstest.checks import spike
 
 from ..conftest import healthy_curve
-from .runs import Boundary, kinds, made_up, of_kind, only, real, unpinned
+from .runs import Boundary, found, kinds, made_up, of_kind, only, real, unpinned
 
 # (log, peak steps of its spikes, or their count where there are many)
 FIRES = [
@@ -185,3 +187,48 @@ def test_isolated_jumps_that_decay_slowly_are_spikes_not_an_oscillation():
     assert [f.evidence["peak_step"] for f in run.findings] == [700, 1500, 2300]
     low, high = run.findings[0].evidence["skip_steps"]
     assert low <= 700 and 780 <= high <= 900
+
+
+def test_the_finding_of_a_slowly_decaying_jump_in_full():
+    """x1000 at step 700, back under 3x (jump_ratio) about 95 steps later."""
+    (finding, *_) = found("spike", _bad_shards())
+    start, end = finding.start_step, finding.end_step
+    assert (finding.metric, start) == ("loss", 700) and 90 <= end - start <= 120
+    evidence = dict(finding.evidence)
+    # the level is the best before the jump, not the loss at the start of the run (~10)
+    assert evidence.pop("level") == pytest.approx(healthy_curve(3000)[600:700].min(), rel=0.05)
+    assert evidence.pop("peak") == pytest.approx(1000 * healthy_curve(3000)[700], rel=0.05)
+    # 0.2 % of the 3000 steps either side
+    assert evidence == {
+        "peak_step": 700,
+        "recovery_steps": end - start,
+        "skip_steps": [start - 5, end + 5],
+    }
+    assert re.fullmatch(
+        rf"loss jumped to 29\d\d at step 700 from a level of 2\.\d+ \(x1\.1e\+03\) "
+        rf"and took {end - start} steps to recover",
+        finding.message,
+    )
+
+
+@pytest.mark.parametrize("offset", [0, 100_000])
+@pytest.mark.parametrize(
+    "points, up, fires",
+    [(2002, 201, True), (2001, 201, False), (2001, 200, True)],
+    ids=["200 of 2001 steps", "200 of 2000 steps", "199 of 2000 steps"],
+)
+def test_a_slow_jump_is_a_spike_while_under_a_tenth_of_the_steps(points, up, fires, offset):
+    """max_share counts the steps the run covers, wherever they start; 10 % exactly is an
+    instability."""
+    loss = healthy_curve(points)
+    loss[500 : 500 + up] *= 10
+    findings = found("spike", {"loss": loss, "steps": np.arange(points) + offset})
+    expected = [(offset + 500, offset + 499 + up)] if fires else []
+    assert [(f.start_step, f.end_step) for f in findings] == expected
+
+
+def test_a_jump_of_a_loss_that_oscillates_is_part_of_the_oscillation():
+    loss = healthy_curve(2000, 0.05) * np.exp(0.5 * np.sin(2 * np.pi * np.arange(2000) / 250))
+    loss[1100] *= 4
+    assert [f.evidence["peak_step"] for f in found("spike", loss)] == [1100]
+    assert kinds(made_up(loss)) == ["oscillation"]
