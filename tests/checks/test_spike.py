@@ -138,9 +138,35 @@ def _few(points):
     return loss
 
 
+def _in_a_long_curve(height):
+    """One jump in 200,000 points of noise of 5 %: judged by blocks, whose peaks are higher
+    than their medians by about sqrt(2 ln size) sigma of noise."""
+    loss = healthy_curve(200_000, 0.05)
+    loss[123_457] *= height
+    return loss
+
+
+def _crossing_zero(height):
+    """A loss falling from 7 to -0.5 (no ratios: judged in units of its IQR, 0.78 here) with a
+    jump of `height` at step 500."""
+    loss = healthy_curve(1000, 0.01) - 3.0
+    loss[500] += height
+    return loss
+
+
+def _flat_below_zero(height):
+    """A loss falling from 19 to -1 and flat there: a jump of `height` at step 500, next to the
+    run's range of 19.2."""
+    rng = np.random.default_rng(0)
+    loss = np.r_[np.linspace(19, -1, 150), [-1.0] * 850] + 0.01 * rng.standard_normal(1000)
+    loss[500] += height
+    return loss
+
+
 BOUNDARIES = [
     # robust sigmas of the local noise (3 % here): a jump of x1.19 is noise, x1.20 a spike
     Boundary("threshold", _one_spike, quiet=1.19, fires=1.2, silences=7.0, wakes=5.0),
+    Boundary("threshold", _in_a_long_curve, quiet=1.26, fires=1.28, silences=6.5, wakes=5.5),
     # a jump of x2 with a dip 50 steps away: a spike when the jump is 1.76 times as deep as
     # the dip in noise units (1.5 by the ratio, times the local noise, 20 % larger at the jump)
     Boundary("dip_ratio", _jump_and_dip_of_ratio, quiet=1.74, fires=1.76, silences=1.6, wakes=1.4),
@@ -150,6 +176,10 @@ BOUNDARIES = [
     Boundary("min_rise", lambda h: _one_spike(h, noise=0.001), quiet=1.1, fires=1.105, silences=0.12, wakes=0.08),
     Boundary("max_width", _wide, quiet=6, fires=5, silences=4, wakes=6),
     # share of the run's range (about 1 here), in the loss's own units
+    # 5 x min_rise IQRs for a loss crossing zero: 0.39
+    Boundary("min_rise", _crossing_zero, quiet=0.38, fires=0.4, silences=0.11, wakes=0.09),
+    # 2 % of the range of 19.2: 0.384
+    Boundary("min_share", _flat_below_zero, quiet=0.375, fires=0.395, silences=0.025, wakes=0.015),
     Boundary("min_share", _near_a_tiny_loss, quiet=0.018, fires=0.02, silences=0.025, wakes=0.015),
     Boundary("min_points", _few, quiet=11, fires=12, silences=13, wakes=11),
     # a jump that decays over 150 steps: a spike from 2.9x its level before, not 2.8x
