@@ -262,3 +262,15 @@ def test_a_jump_of_a_loss_that_oscillates_is_part_of_the_oscillation():
     loss[1100] *= 4
     assert [f.evidence["peak_step"] for f in found("spike", loss)] == [1100]
     assert kinds(made_up(loss)) == ["oscillation"]
+
+
+@pytest.mark.parametrize("distance", [-63, -62, 62, 63])
+def test_in_a_short_run_dips_within_four_windows_hide_a_jump(distance):
+    """400 points: dip_span (20 %) would look 40 points either side; at least 4 running-median
+    windows + 1 (125 points) are looked at, so a dip as deep 62 points away hides the jump."""
+    loss = healthy_curve(400, 0.01)
+    loss[200] *= 2
+    loss[200 + distance] /= 2
+    assert [f.evidence["peak_step"] for f in found("spike", loss)] == (
+        [] if abs(distance) <= 62 else [200]
+    )
