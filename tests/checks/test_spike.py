@@ -274,3 +274,19 @@ def test_in_a_short_run_dips_within_four_windows_hide_a_jump(distance):
     assert [f.evidence["peak_step"] for f in found("spike", loss)] == (
         [] if abs(distance) <= 62 else [200]
     )
+
+
+@pytest.mark.parametrize("width, recovery", [(5, None), (6, 5)])
+def test_a_jump_wider_than_max_width_is_a_spike_that_took_steps_to_recover(width, recovery):
+    loss = healthy_curve(1000, 0.01)
+    loss[500 : 500 + width] *= 10
+    (finding,) = found("spike", loss)
+    assert (finding.start_step, finding.end_step) == (500, 499 + width)
+    assert finding.evidence.get("recovery_steps") == recovery
+
+
+def test_a_spike_before_slowly_decaying_jumps_leaves_them_reported():
+    loss = _bad_shards()
+    loss[300] *= 5
+    found_at = [(f.start_step, "recovery_steps" in f.evidence) for f in found("spike", loss)]
+    assert found_at == [(300, False), (700, True), (1500, True), (2300, True)]
