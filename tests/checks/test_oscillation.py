@@ -124,3 +124,11 @@ def test_jumps_up_most_of_the_time_are_still_an_oscillation():
     for at in range(200, 2800, 400):  # up half of every cycle
         loss[at : at + 200] *= 5
     assert kinds(made_up(loss)) == ["oscillation"]
+
+
+def test_a_loss_that_swings_and_jumps_once_is_still_an_oscillation():
+    """One bad-data jump (x6 for 40 steps) among eight swings: the swings are not jumps."""
+    loss = _cycles(8, noise=0.05)
+    loss[1000:1040] *= 6
+    (finding,) = found("oscillation", loss)
+    assert finding.start_step < 40 and finding.evidence["swings"] == 8
