@@ -132,3 +132,16 @@ def test_a_loss_that_swings_and_jumps_once_is_still_an_oscillation():
     loss[1000:1040] *= 6
     (finding,) = found("oscillation", loss)
     assert finding.start_step < 40 and finding.evidence["swings"] == 8
+
+
+@pytest.mark.parametrize("cycles, swings, period", [(1, 1, None), (2, 2, 992)])
+def test_with_min_swings_lowered_the_period_needs_two_peaks(cycles, swings, period):
+    """One cycle over 2000 steps has no period; two are 1000 steps apart (992 between bins)."""
+    (finding,) = found("oscillation", _cycles(cycles), min_swings=1)
+    assert (finding.evidence["swings"], finding.evidence["period_steps"]) == (swings, period)
+
+
+def test_a_loss_falling_in_steps_does_not_swing():
+    """Learning-rate steps: five levels, each 0.7 of the one before; every move is down."""
+    noise = np.exp(0.02 * np.random.default_rng(0).standard_normal(2000))
+    assert found("oscillation", 3.0 * 0.7 ** np.repeat(np.arange(5), 400) * noise) == []
