@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from losstest.checks import spike
+from losstest.formatting import num
 
 from ..conftest import healthy_curve
 from .runs import Boundary, found, kinds, made_up, of_kind, only, real, unpinned
@@ -73,6 +74,13 @@ def test_spikes_in_a_long_curve_are_found_at_their_step():
     loss[123_457] *= 2
     spikes = of_kind(made_up(loss), "spike")
     assert [f.evidence["peak_step"] for f in spikes] == [123_457]
+
+
+@pytest.mark.parametrize("at", [1, 498])
+def test_a_jump_one_point_from_either_end_is_a_spike(at):
+    loss = healthy_curve(500)
+    loss[at] *= 3
+    assert [f.evidence["peak_step"] for f in found("spike", loss)] == [at]
 
 
 @pytest.mark.parametrize("at", [0, -1])
@@ -290,3 +298,30 @@ def test_a_spike_before_slowly_decaying_jumps_leaves_them_reported():
     loss[300] *= 5
     found_at = [(f.start_step, "recovery_steps" in f.evidence) for f in found("spike", loss)]
     assert found_at == [(300, False), (700, True), (1500, True), (2300, True)]
+
+
+def test_the_finding_of_a_spike_in_full():
+    """x2 at step 5005 of a run logged every 10 steps (5 ... 9995), noise 1 %: log(2) / 0.01
+    is 69 standard deviations (the robust estimate reads the noise a little larger); the skip
+    range reaches 0.2 % of the run's steps either side."""
+    loss = healthy_curve(1000, 0.01)
+    loss[500] *= 2
+    (finding,) = found("spike", {"loss": loss, "steps": np.arange(1000) * 10 + 5})
+    assert (finding.metric, finding.start_step, finding.end_step) == ("loss", 5005, 5005)
+    evidence = dict(finding.evidence)
+    peak, level, sigmas = evidence.pop("peak"), evidence.pop("level"), evidence.pop("sigmas")
+    assert evidence == {"peak_step": 5005, "skip_steps": [4986, 5024]}
+    assert peak == pytest.approx(loss[500], rel=1e-3) and peak / level == pytest.approx(2, rel=0.05)
+    assert 45 < sigmas < 75
+    pct = round(100 * (peak / level - 1))
+    assert (
+        finding.message
+        == f"loss jumped to {num(peak)} at step 5005 from a level of {num(level)} (+{pct}%) and recovered"
+    )
+
+
+def test_a_spike_of_a_loss_crossing_zero_has_no_ratio_in_its_message():
+    (finding,) = found("spike", _crossing_zero(1.0))
+    assert re.fullmatch(
+        r"loss jumped to 1\.\d+ at step 500 from a level of 0\.\d+ and recovered", finding.message
+    )
