@@ -154,3 +154,23 @@ def test_a_validation_loss_crossing_zero_has_no_ratio_in_its_message():
         r"from 3\.\d+ to 2\.\d+",
         finding.message,
     )
+
+
+def test_one_lucky_evaluation_early_is_not_the_best_level():
+    """The best is judged from the smoothed validation loss: one evaluation at step 100 below
+    the real low at step 600 does not move it."""
+    case = _u_shape(0.3, best=600)
+    case["val"][2] = 0.97 * case["val"].min()
+    (finding,) = found("overfitting", case)
+    assert finding.start_step == 600
+    assert finding.evidence["best"] == pytest.approx(2.5 * np.exp(-0.5), rel=1e-4)
+
+
+def test_a_validation_loss_swinging_with_an_oscillating_training_loss_is_the_oscillation():
+    """x e^(+-0.5) every 250 steps on both, the validation loss drifting up meanwhile."""
+    train = TRAIN * np.exp(0.5 * np.sin(2 * np.pi * np.arange(1000) / 250))
+    val = 2.5 * np.exp(0.5 * np.sin(2 * np.pi * EVALS / 250) + 0.3 * EVALS / 1000)
+    assert [
+        f.start_step for f in found("overfitting", {"loss": train, "val": val, "val_steps": EVALS})
+    ] == [200]
+    assert kinds(made_up(train, val=val, val_steps=EVALS)) == ["oscillation"]
