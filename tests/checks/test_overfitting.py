@@ -83,6 +83,12 @@ def _noisy_u(noise, rise=0.8):
     return case
 
 
+def _rising_evaluations(count):
+    """`count` evaluations between steps 100 and 900, the validation loss rising from 1 to 2.5."""
+    steps = np.linspace(100, 900, int(count)).astype(int)
+    return {"loss": TRAIN, "val": np.linspace(1.0, 2.5, int(count)), "val_steps": steps}
+
+
 def test_clear_overfitting_fails_and_slight_warns():
     (clear,) = of_kind(made_up(**_u_shape(0.3, best=400)), "overfitting")
     assert clear.severity == "fail" and clear.start_step == 400
@@ -111,9 +117,11 @@ BOUNDARIES = [
     Boundary("significance", lambda n: _noisy_u(n, 0.3), quiet=0.54, fires=0.53, silences=0.7, wakes=0.3),
     # a rise of 0.8 fails among evaluations scattered by 0.16, only warns by 0.165
     Boundary("fail_significance", _noisy_u, quiet=0.165, fires=0.16, silences=5.0, wakes=3.0, at="fail"),
+    # 3 evaluations rising from the first are too few to judge, 4 are judged
+    Boundary("min_points", _rising_evaluations, quiet=3, fires=4, silences=5, wakes=3),
     Boundary("train_drop", _train_falls_after_best, quiet=0.01, fires=0.015, silences=0.03, wakes=0.003),
 ]  # fmt: skip
-UNPINNED = {"min_points": "not pinned: no case of 3 to 6 evaluations rises enough to fire"}
+UNPINNED = {}
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
