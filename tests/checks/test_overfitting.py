@@ -182,3 +182,33 @@ def test_a_validation_loss_swinging_with_an_oscillating_training_loss_is_the_osc
         f.start_step for f in found("overfitting", {"loss": train, "val": val, "val_steps": EVALS})
     ] == [200]
     assert kinds(made_up(train, val=val, val_steps=EVALS)) == ["oscillation"]
+
+
+def _crossing_zero(rise):
+    """A validation loss falling from 5.0 to -0.3 by step 500, then rising by `rise`."""
+    z = np.where(EVALS <= 500, 5.0 - 5.3 * EVALS / 500, -0.3 + rise * (EVALS - 500) / 450)
+    return {"loss": TRAIN, "val": z, "val_steps": EVALS}
+
+
+@pytest.mark.parametrize("rise, severity", [(0.2, None), (1.0, "warn"), (1.5, "fail")])
+def test_a_loss_crossing_zero_rises_by_a_share_of_its_fall(rise, severity):
+    """No ratios across zero: the rise (to the median of the last evaluations, 0.83 of the
+    1.0 here) is judged against the fall of 5.3, 3 % at least, 20 % for a fail."""
+    findings = found("overfitting", _crossing_zero(rise))
+    assert [f.severity for f in findings] == ([severity] if severity else [])
+
+
+def test_a_training_loss_logged_sparsely_is_read_between_its_points():
+    """Training loss every 100 steps (3 e^(-step/1000)), the best evaluation at 450: the
+    training loss then is interpolated (in log units), the last is the median of the last 3."""
+    z = np.where(EVALS <= 450, -0.5 * EVALS / 450, -0.5 + 0.3 * (EVALS - 450) / 500)
+    case = {
+        "loss": 3 * np.exp(-0.1 * np.arange(10)),
+        "steps": np.arange(0, 1000, 100),
+        "val": 2.5 * np.exp(z),
+        "val_steps": EVALS,
+    }
+    (finding,) = found("overfitting", case)
+    assert finding.start_step == 450
+    assert finding.evidence["train_at_best"] == pytest.approx(3 * np.exp(-0.45), rel=1e-4)
+    assert finding.evidence["train_last"] == pytest.approx(3 * np.exp(-0.8), rel=1e-4)
