@@ -325,3 +325,12 @@ def test_a_spike_of_a_loss_crossing_zero_has_no_ratio_in_its_message():
     assert re.fullmatch(
         r"loss jumped to 1\.\d+ at step 500 from a level of 0\.\d+ and recovered", finding.message
     )
+
+
+def test_a_spike_over_three_points_is_told_by_its_highest():
+    loss = healthy_curve(1000, 0.01)
+    loss[500:503] *= [1.5, 2.5, 1.5]
+    (finding,) = found("spike", loss)
+    assert (finding.start_step, finding.end_step, finding.evidence["peak_step"]) == (500, 502, 501)
+    assert finding.evidence["peak"] == pytest.approx(loss[501], rel=1e-3)
+    assert "at step 501 " in finding.message
