@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from losstest import readers
 from losstest.cli import app
 from losstest.readers import ReadOptions, Source
-from losstest.readers.limits import nesting_depth
+from losstest.readers.limits import nesting_depth, widest_row
 from losstest.readers.source import printable
 
 from .fuzzing import (
@@ -227,3 +227,11 @@ def test_a_limit_that_is_no_number_is_a_configuration_error(tmp_path):
 )
 def test_nesting_depth(text, per_line, depth):
     assert nesting_depth(text, per_line=per_line) == depth
+
+
+@pytest.mark.parametrize(
+    "text, fields",
+    [(b"a,b\n1,2,3\n4", 3), (b"a,b,c,d", 4), (b"a\n1\n", 1), (b"a,b\r\n1,2\r\n", 2), (b"", 1)],
+)
+def test_widest_row(text, fields):
+    assert widest_row(text, ",") == fields

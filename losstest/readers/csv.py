@@ -131,6 +131,7 @@ def _typed(
 
 def _read_as_text(source: Source, data: bytes, delimiter: str) -> pa.Table:
     """Every column as text, for files whose types change past the first block or rows vary."""
+    check_columns(data, delimiter, source.name, every_row=True)
     try:
         frame = pd.read_csv(
             io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False,

@@ -123,10 +123,21 @@ def check_record_keys(data: bytes, name: str) -> None:
         raise InputError(name, f"more than {allowed} distinct keys ({ENV['keys']})")
 
 
-def check_columns(data: bytes, delimiter: str, name: str) -> None:
+def widest_row(data: bytes, delimiter: str) -> int:
+    """Fields of the widest line, counted as delimiters + 1 (an upper bound, as for a header)."""
+    content = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(content == ord("\n"))
+    fields = np.flatnonzero(content == ord(delimiter))
+    return int(np.bincount(np.searchsorted(ends, fields)).max()) + 1 if len(fields) else 1
+
+
+def check_columns(data: bytes, delimiter: str, name: str, *, every_row: bool = False) -> None:
     """A table's header with more columns than keys allowed (counted as delimiters + 1, an upper
-    bound) is refused before the table is parsed."""
+    bound) is refused before the table is parsed; `every_row` looks at each row, since a row
+    wider than the header becomes a pandas index of one level per extra field (quadratic)."""
     allowed = limits().keys
+    if every_row and widest_row(data, delimiter) > allowed:
+        raise InputError(name, f"a row of more than {allowed} columns ({ENV['keys']})")
     end = data.find(b"\n")
     if data[: end if end >= 0 else len(data)].count(delimiter.encode()) + 1 > allowed:
         raise InputError(name, f"a header of more than {allowed} columns ({ENV['keys']})")

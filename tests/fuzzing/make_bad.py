@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "data" / "bad"
 HEALTHY = (ROOT / "tests" / "data" / "realruns" / "healthy_every10.jsonl").read_bytes()
 LINES = HEALTHY.splitlines(keepends=True)
+LIGHTNING = ROOT / "tests" / "data" / "corpus" / "dl-fundamentals" / "6.8-debugging" / "version_6"
+CSV_LINES = (LIGHTNING / "metrics.csv").read_bytes().splitlines(keepends=True)
 
 
 def bomb(megabytes: int) -> bytes:
@@ -51,6 +53,9 @@ CASES = {
     "binary/metrics.jsonl": bytes(range(256)) * 4,
     "no_records/training.log": b"Loading model...\nRuntimeError: CUDA out of memory\n",
     "long_token.log": b"step 1 loss 2.0\nstep 2 loss 1.5\nstep 3 " + b"a" * 16_384 + b" loss 1.0\n",
+    "wide_row.csv.gz": gzip.compress(
+        CSV_LINES[0] + b"0.602088153362274," * 9_000 + b"0.5\r\n" + b"".join(CSV_LINES[1:6]), mtime=0
+    ),
 }  # fmt: skip
 
 if __name__ == "__main__":
