@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import losstest
 from losstest import readers
 from losstest.cli import app
 from losstest.readers import ReadOptions, Source
@@ -154,7 +155,7 @@ def test_inputs_that_once_broke_something(name, tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
-        report = check_contract(path, name)
+        report = check_contract(path.parent if case.get("folder") else path, name)
     if case["outcome"] == "problem":
         assert not report.runs
         message = case["message"].replace("{readers}", ", ".join(readers.READERS))
@@ -174,6 +175,21 @@ def test_inputs_still_open_are_read_within_the_time_budget(name):
     except subprocess.TimeoutExpired:
         pytest.fail(f"{name}: {OPEN[name]['open']}")
     assert done.returncode == (0 if OPEN[name]["outcome"] == "report" else 3), OPEN[name]["open"]
+
+
+def test_a_gzip_event_file_that_does_not_inflate_leaves_the_other_files_of_its_run(tmp_path):
+    """Each file of a TensorBoard run is decompressed apart: a damaged one is named in a
+    warning, the scalars of the others are read."""
+    good = BAD / "tb_gzip_folder/events.out.tfevents.1.host.gz"
+    shutil.copy(good, tmp_path / good.name)
+    (tmp_path / "events.out.tfevents.2.host.gz").write_bytes(good.read_bytes()[:12] + b"\0" * 64)
+    warnings: list[str] = []
+    (run,) = losstest.analyze(tmp_path, on_error=pytest.fail, on_warning=warnings.append).runs
+    assert run.steps == 20
+    assert warnings == [
+        f"{tmp_path}/events.out.tfevents.2.host.gz: not a valid gzip file (Error -3 while "
+        "decompressing data: invalid stored block lengths); read the 0 scalars before it"
+    ]
 
 
 def test_a_pattern_that_does_not_compile_never_escapes_the_sniffer():

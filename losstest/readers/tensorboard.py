@@ -15,6 +15,7 @@ tests/test_tensorboard_oracle.py compares both paths with tensorboard's own load
 from __future__ import annotations
 
 import struct
+from functools import partial
 from pathlib import Path
 
 import google_crc32c
@@ -241,12 +242,21 @@ def read_file(data: bytes) -> tuple[pd.DataFrame, int, str | None]:
     return frame, len(frame), damage
 
 
+def _content(file: Path) -> bytes:
+    """An event file of a folder, decompressed where it is gzip (as any file may be)."""
+    return Source(str(file), file).data()
+
+
 def has_scalars(files: tuple[Path, ...], look_at_most: int = 1 << 20) -> bool:
     """Whether event files hold any scalar; files larger than `look_at_most` together are
-    taken to (a folder of hyperparameters or a graph alone is a few kilobytes)."""
+    taken to (a folder of hyperparameters or a graph alone is a few kilobytes), and so is a
+    file that cannot be read (its run names it)."""
     if sum(f.stat().st_size for f in files) > look_at_most:
         return True
-    return any(read_file(f.read_bytes())[1] for f in files)
+    try:
+        return any(read_file(_content(f))[1] for f in files)
+    except InputError:
+        return True
 
 
 def _folder_of(file, source: Source) -> str:
@@ -257,12 +267,16 @@ def _folder_of(file, source: Source) -> str:
 
 
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
-    named = [(str(f), f.read_bytes, _folder_of(f, source)) for f in source.files] or [
+    named = [(str(f), partial(_content, f), _folder_of(f, source)) for f in source.files] or [
         (source.name, source.data, "")
     ]
     frames, problems = [], []
     for name, content, folder in named:  # one file in memory at a time
-        data = content()
+        try:
+            data = content()
+        except InputError as e:  # a damaged gzip: the run's other files are still read
+            problems.append((name, e.problem, 0))
+            continue
         if data.startswith(LFS_POINTER):
             frame, count, damage = empty(), 0, LFS_PROBLEM
         else:
