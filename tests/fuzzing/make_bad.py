@@ -17,6 +17,7 @@ HEALTHY = (ROOT / "tests" / "data" / "realruns" / "healthy_every10.jsonl").read_
 LINES = HEALTHY.splitlines(keepends=True)
 LIGHTNING = ROOT / "tests" / "data" / "corpus" / "dl-fundamentals" / "6.8-debugging" / "version_6"
 CSV_LINES = (LIGHTNING / "metrics.csv").read_bytes().splitlines(keepends=True)
+SPIKES = (ROOT / "tests" / "data" / "realruns_csv" / "spikes.csv").read_bytes().splitlines(True)
 
 
 def bomb(megabytes: int) -> bytes:
@@ -55,6 +56,10 @@ CASES = {
     "long_token.log": b"step 1 loss 2.0\nstep 2 loss 1.5\nstep 3 " + b"a" * 16_384 + b" loss 1.0\n",
     "wide_row.csv.gz": gzip.compress(
         CSV_LINES[0] + b"0.602088153362274," * 9_000 + b"0.5\r\n" + b"".join(CSV_LINES[1:6]), mtime=0
+    ),
+    "long_cell.csv.gz": gzip.compress(
+        b"".join(SPIKES[:400]) + b"399,2.0,4e-05," + b"a" * 40_000 + b"\n" + b"".join(SPIKES[400:]),
+        mtime=0,
     ),
 }  # fmt: skip
 
