@@ -127,8 +127,8 @@ def test_damaged_mlflow_run_folders(tmp_path_factory, file, content, append):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed, monkeypatch):
-    """Every good run of a directory is reported and every broken file named, whatever the
-    order the walk meets them in."""
+    """Every good run of a directory (a run of every format the readers know) is reported and
+    every broken file named, whatever the order the walk meets them in."""
     for key, value in limits_of_every_case(FIXED).items():
         monkeypatch.setenv(key, value)
     good = {f"good{i}/{name}": data for i, (name, data) in enumerate(ALL_SEEDS)}
@@ -136,9 +136,11 @@ def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed, monkeypa
     for name, data in {**good, **broken}.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
+    for fmt, root in FOLDERS.items():
+        shutil.copytree(root, tmp_path / f"good-{fmt}" / root.name)
     report = check_contract(tmp_path, "directory")
     reported = {p for r in report.runs for p in Path(r.source).parts if p.startswith("good")}
-    assert reported == {f"good{i}" for i in range(len(good))}
+    assert reported == {f"good{i}" for i in range(len(good))} | {f"good-{f}" for f in FOLDERS}
     named = {Path(p.source).name for p in report.problems}
     should_fail = {Path(n).name for n, case in FIXED.items() if case["outcome"] == "problem"}
     assert should_fail <= named
