@@ -50,7 +50,7 @@ fuzz: $(BIN)/losstest
 	@status=0; for format in $(FUZZ_FORMATS); do \
 	  case $$format in command-line) test=test_command_line_exits_0_1_with_json_or_2_with_one_line;; \
 	    *) test="test_damaged_logs_of_every_format[$$format]";; esac; \
-	  LOSSTEST_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LOSSTEST_FUZZ_TALLY=fuzz-tally/$$format.json nice -n 19 \
+	  LOSSTEST_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LOSSTEST_FUZZ_LONG=1 LOSSTEST_FUZZ_TALLY=fuzz-tally/$$format.json nice -n 19 \
 	    $(BIN)/python -m pytest -q -p no:cacheprovider "tests/test_fuzz.py::$$test" || status=1; \
 	done; $(BIN)/python tests/fuzzing/tally.py $(foreach f,$(FUZZ_FORMATS),fuzz-tally/$(f).json); \
 	exit $$status

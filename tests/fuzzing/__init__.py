@@ -2,8 +2,9 @@
 report, or InputErrors of one line naming the file, within a time and memory budget.
 
 `LOSSTEST_FUZZ_EXAMPLES` sets the examples per format (a few hundred in the test suite;
-`make fuzz` asks for many more, with a fresh seed each run, and keeps going past an input that
-breaks the contract: it is counted and kept under fuzz-found/, and the test fails at its end)."""
+`make fuzz` asks for many more). `LOSSTEST_FUZZ_LONG=1` (make fuzz; implied past 1,000
+examples) takes a fresh seed each run, longer lines, and keeps going past an input that breaks
+the contract: it is counted and kept under fuzz-found/, and the test fails at its end."""
 
 from __future__ import annotations
 
@@ -35,11 +36,12 @@ MEMORY_BUDGET_MB = 1024
 MAX_INPUT = 2 << 20
 
 EXAMPLES = int(os.environ.get("LOSSTEST_FUZZ_EXAMPLES", "100"))
-KEEP_GOING = EXAMPLES > 1000  # make fuzz: tally every input, keep those that break something
+LONG = EXAMPLES > 1000 or os.environ.get("LOSSTEST_FUZZ_LONG") == "1"
+KEEP_GOING = LONG  # make fuzz: tally every input, keep those that break something
 FOUND = ROOT / "fuzz-found"
 FUZZ = settings(
     max_examples=EXAMPLES,
-    derandomize=EXAMPLES <= 1000,  # the test suite is reproducible; make fuzz explores
+    derandomize=not LONG,  # the test suite is reproducible; make fuzz explores
     deadline=None,  # the time budget is asserted per call, with a message saying which input
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -225,7 +227,7 @@ def _tfrecord(data: bytes, index: int, field: str, value: int) -> bytes:
 
 # The longest run of bytes a mutation adds: long lines and tokens (20 KB in the test suite,
 # 200 KB in `make fuzz`), the shape that once made the text reader's regex take minutes.
-LINE = int(os.environ.get("LOSSTEST_FUZZ_LINE", "200000" if EXAMPLES > 1000 else "20000"))
+LINE = int(os.environ.get("LOSSTEST_FUZZ_LINE", "200000" if LONG else "20000"))
 FRACTION = st.floats(0, 1, allow_nan=False, exclude_max=True)
 TOKEN = st.one_of(st.sampled_from(INTERESTING), st.binary(min_size=1, max_size=16))
 MUTATION = st.one_of(
