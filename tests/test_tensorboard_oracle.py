@@ -252,7 +252,24 @@ def write_with_tensorboardx(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("write", [write_with_torch, write_with_tensorboardx])
+def write_with_lightning(folder: Path) -> Path:
+    """Lightning's logger as its Trainer calls it: metrics of long names, `epoch` logged last
+    (the shape that once made the scan read past its buffer), a dict of values (written with
+    add_scalars), hyperparameters at the end."""
+    loggers = pytest.importorskip("lightning.pytorch.loggers")
+    logger = loggers.TensorBoardLogger(str(folder), name="lightning_logs")
+    for step in range(150):
+        metrics = {"train/cross_entropy_loss_of_the_language_model": 4.0 - step / 60}
+        if step % 30 == 29:
+            metrics["validation/cross_entropy_loss_of_the_model"] = 4.1 - step / 70
+        metrics["lr"] = {"decoder": 1e-3 / (step + 1), "encoder": 2e-3}  # add_scalars' folders
+        logger.log_metrics({**metrics, "epoch": step // 30}, step)
+    logger.log_hyperparams({"lr": 3e-4, "layers": 2}, {"hp_metric": 1.5})
+    logger.finalize("success")
+    return folder
+
+
+@pytest.mark.parametrize("write", [write_with_torch, write_with_tensorboardx, write_with_lightning])
 def test_files_of_real_writers(made, reading, write):
     files = sorted(made(write.__name__, write).rglob("events.out.tfevents.*"))
     assert len(files) >= 3  # the run, and add_scalars' folder per series
