@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from ..frame import Column, clean_name, from_columns
 from ._json import number
+from .limits import check_key_count
 
 
 def _numeric(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -82,7 +83,9 @@ def columns_of(
     a value `to_number` makes None (or a key a record lacks) absent; keys that never hold a
     number are left out."""
     columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for key in dict.fromkeys(k for record in records for k in record):
+    keys = dict.fromkeys(k for record in records for k in record)
+    check_key_count(len(keys))  # the work below is records x keys
+    for key in keys:
         name = clean_name(key)
         column = numeric_column([to_number(record.get(key)) for record in records])
         if name not in columns and column[1].any():

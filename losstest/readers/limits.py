@@ -123,6 +123,14 @@ def check_record_keys(data: bytes, name: str) -> None:
         raise InputError(name, f"more than {allowed} distinct keys ({ENV['keys']})")
 
 
+def check_key_count(count: int) -> None:
+    """Distinct keys of the records of a JSON document or a log (their columns hold a cell for
+    every record and key): a ValueError, named by the reader that meets it."""
+    allowed = limits().keys
+    if count > allowed:
+        raise ValueError(f"more than {allowed} distinct keys ({ENV['keys']})")
+
+
 def widest_row(data: bytes, delimiter: str) -> int:
     """Fields of the widest line, counted as delimiters + 1 (an upper bound, as for a header)."""
     content = np.frombuffer(data, np.uint8)

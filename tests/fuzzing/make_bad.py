@@ -17,6 +17,9 @@ HEALTHY = (ROOT / "tests" / "data" / "realruns" / "healthy_every10.jsonl").read_
 LINES = HEALTHY.splitlines(keepends=True)
 LIGHTNING = ROOT / "tests" / "data" / "corpus" / "dl-fundamentals" / "6.8-debugging" / "version_6"
 CSV_LINES = (LIGHTNING / "metrics.csv").read_bytes().splitlines(keepends=True)
+WHISPER = (
+    ROOT / "tests" / "data" / "corpus" / "whisper-large-v2-ja" / "trainer_state.json"
+).read_bytes()
 SPIKES = (ROOT / "tests" / "data" / "realruns_csv" / "spikes.csv").read_bytes().splitlines(True)
 
 
@@ -26,6 +29,11 @@ def bomb(megabytes: int) -> bytes:
     parts = [deflate.compress(b"".join(LINES[:20]))]
     parts += [deflate.compress(b" " * (1 << 20)) for _ in range(megabytes)]
     return b"".join(parts) + deflate.flush()
+
+
+def with_keys(data: bytes, at: int, keys: int) -> bytes:
+    """Keys added to the JSON object that opens at `at`."""
+    return data[: at + 1] + b"".join(b'"k%d": 1, ' % k for k in range(keys)) + data[at + 1 :]
 
 
 def damaged_deflate() -> bytes:
@@ -61,6 +69,7 @@ CASES = {
         b"".join(SPIKES[:400]) + b"399,2.0,4e-05," + b"a" * 40_000 + b"\n" + b"".join(SPIKES[400:]),
         mtime=0,
     ),
+    "wide_history.json": with_keys(WHISPER, WHISPER.find(b"{", WHISPER.find(b"log_history")), 12_500),
 }  # fmt: skip
 
 if __name__ == "__main__":
