@@ -194,6 +194,17 @@ def test_a_gzip_event_file_that_does_not_inflate_leaves_the_other_files_of_its_r
     ]
 
 
+def test_one_record_of_many_keys_among_many_narrow_ones_is_read_within_the_budget(tmp_path):
+    """1.5 MB of trainer_state.json: 20,000 records, the first with 1,990 more keys (the
+    columns were built record by record for each key: 25 s)."""
+    history = [{"loss": 2.0 - i / 1e5, "learning_rate": 1e-4, "step": i} for i in range(20_000)]
+    history[0].update({f"k{i}": 1 for i in range(1_990)})
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": history}))
+    (run,) = check_contract(path, "one wide record among narrow ones").runs
+    assert run.steps == 20_000
+
+
 def test_a_pattern_that_does_not_compile_never_escapes_the_sniffer():
     source = Source(str(BAD / "no_records/training.log"), BAD / "no_records/training.log")
     assert readers.sniff(source, ReadOptions(pattern="(")) is None

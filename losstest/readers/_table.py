@@ -81,13 +81,22 @@ def columns_of(
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The numeric columns of records, for `from_columns`: keys in the order first written,
     a value `to_number` makes None (or a key a record lacks) absent; keys that never hold a
-    number are left out."""
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    number are left out. Each value written is looked at once, never each record for each key
+    (one record of 2,000 keys among 20,000 narrow ones took 25 s)."""
     keys = dict.fromkeys(k for record in records for k in record)
-    check_key_count(len(keys))  # the work below is records x keys
-    for key in keys:
+    check_key_count(len(keys))  # the columns hold records x keys cells
+    found: dict[Any, tuple[list[int], list[float]]] = {key: ([], []) for key in keys}
+    for row, record in enumerate(records):
+        for key, value in record.items():
+            if (converted := to_number(value)) is not None:
+                rows, values = found[key]
+                rows.append(row)
+                values.append(converted)
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key, (rows, values) in found.items():
         name = clean_name(key)
-        column = numeric_column([to_number(record.get(key)) for record in records])
-        if name not in columns and column[1].any():
-            columns[name] = column
+        if rows and name not in columns:
+            array, present = np.full(len(records), np.nan), np.zeros(len(records), dtype=bool)
+            array[rows], present[rows] = values, True
+            columns[name] = (array, present)
     return columns
