@@ -34,6 +34,7 @@ from . import (
     wandb_csv,
     wandb_offline,
 )
+from .limits import ENV, limits
 from .options import DEFAULT, ReadOptions
 from .source import GENERIC_STEMS, LFS_POINTER, LFS_PROBLEM, Source, printable, run_name
 
@@ -127,6 +128,9 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> tuple[pd.DataFrame, 
         raise InputError(source.name, f"could not be read as {name}: {first_line}") from e
     if frame.empty:
         raise InputError(source.name, f"no numeric metric found (read as {name})")
+    allowed = limits().keys  # finding the loss among the metrics goes through each name
+    if len(frame["metric"].cat.categories) > allowed:
+        raise InputError(source.name, f"more than {allowed} metrics ({ENV['keys']})")
     return frame, name
 
 

@@ -14,6 +14,7 @@ from .. import metric_names
 from ..frame import STEP_NAMES, clean_name, from_columns
 from ._json import document, number
 from ._table import numeric_column
+from .limits import check_key_count, limits
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -48,12 +49,15 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
         series = _series(document(source))
     except ValueError:
         return False
+    if len(series) > limits().keys:
+        return True  # read says which limit, rather than choosing among so many names
     counts = {name: len(values) for name, values in series.items()}
     return any(metric_names.choose(counts, split) for split in ("train", "val"))
 
 
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     series = _series(document(source))
+    check_key_count(len(series))  # one column each, as long as the longest
     length = max(len(v) for v in series.values())
     step = next((k for k in series if k.lower() in (*STEP_NAMES, "epochs")), None)
     columns = {}

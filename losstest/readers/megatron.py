@@ -9,6 +9,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import long_frame
 from ._json import document, head_has, number
+from .limits import check_key_count
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -25,6 +26,7 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     doc = document(source)
     if not isinstance(doc, dict):
         raise InputError(source.name, "not a Megatron golden-values document")
+    check_key_count(len(doc))
     metrics, steps, values = [], [], []
     for name, series in doc.items():
         points = series.get("values") if isinstance(series, dict) else None

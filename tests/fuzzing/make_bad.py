@@ -20,6 +20,7 @@ CSV_LINES = (LIGHTNING / "metrics.csv").read_bytes().splitlines(keepends=True)
 WHISPER = (
     ROOT / "tests" / "data" / "corpus" / "whisper-large-v2-ja" / "trainer_state.json"
 ).read_bytes()
+KERAS = (ROOT / "tests" / "data" / "keras" / "history.json").read_bytes()
 SPIKES = (ROOT / "tests" / "data" / "realruns_csv" / "spikes.csv").read_bytes().splitlines(True)
 
 
@@ -70,6 +71,9 @@ CASES = {
         mtime=0,
     ),
     "wide_history.json": with_keys(WHISPER, WHISPER.find(b"{", WHISPER.find(b"log_history")), 12_500),
+    "many_series_history.json": KERAS.rstrip()[:-1]
+    + b"".join(b', "k%d": [1.0, 2.0]' % k for k in range(5_000))
+    + b"}",
 }  # fmt: skip
 
 if __name__ == "__main__":
