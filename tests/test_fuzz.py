@@ -204,15 +204,35 @@ def test_a_gzip_event_file_that_does_not_inflate_leaves_the_other_files_of_its_r
     ]
 
 
+def _one_wide_among_narrow(records: int, keys: int) -> list[dict]:
+    narrow = [{"loss": 2.0 - i / 1e5, "learning_rate": 1e-4, "step": i} for i in range(records)]
+    narrow[0].update({f"k{i}": 1 for i in range(keys)})
+    return narrow
+
+
 def test_one_record_of_many_keys_among_many_narrow_ones_is_read_within_the_budget(tmp_path):
-    """1.5 MB of trainer_state.json: 20,000 records, the first with 1,990 more keys (the
-    columns were built record by record for each key: 25 s)."""
-    history = [{"loss": 2.0 - i / 1e5, "learning_rate": 1e-4, "step": i} for i in range(20_000)]
-    history[0].update({f"k{i}": 1 for i in range(1_990)})
+    """A trainer_state.json of 12,000 records, the first with 1,500 more keys (the columns
+    were built record by record for each key: 25 s for 20,000 records and 1,990 keys)."""
     path = tmp_path / "trainer_state.json"
-    path.write_text(json.dumps({"log_history": history}))
+    path.write_text(json.dumps({"log_history": _one_wide_among_narrow(12_000, 1_500)}))
     (run,) = check_contract(path, "one wide record among narrow ones").runs
-    assert run.steps == 20_000
+    assert run.steps == 12_000
+
+
+@pytest.mark.parametrize("name", ["metrics.jsonl", "trainer_state.json"])
+def test_a_mostly_empty_table_of_too_many_cells_is_a_problem(tmp_path, name):
+    """One record of 1,990 keys among 30,000 narrow ones: 60 M cells, 30,000 values (a JSONL
+    of 90,000 such records took 30 s and 3.5 GB)."""
+    records = _one_wide_among_narrow(30_000, 1_990)
+    text = "\n".join(map(json.dumps, records))
+    path = tmp_path / name
+    path.write_text(text if name.endswith(".jsonl") else json.dumps({"log_history": records}))
+    report = check_contract(path, "a mostly empty table")
+    assert not report.runs
+    (problem,) = report.problems
+    assert problem.message.endswith(
+        "1993 keys over 30000 records, mostly empty: more than 20000000 cells (LOSSTEST_MAX_KEYS)"
+    )
 
 
 def test_an_event_file_of_more_tags_than_allowed_is_a_problem(tmp_path, monkeypatch):

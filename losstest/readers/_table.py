@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from ..frame import Column, clean_name, from_columns
 from ._json import number
-from .limits import check_key_count
+from .limits import check_cells, check_key_count
 
 
 def _numeric(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -92,6 +92,7 @@ def columns_of(
                 rows, values = found[key]
                 rows.append(row)
                 values.append(converted)
+    check_cells(len(keys), len(records), sum(len(rows) for rows, _ in found.values()))
     columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for key, (rows, values) in found.items():
         name = clean_name(key)
