@@ -146,6 +146,10 @@ def test_good_runs_beside_broken_files_are_all_reported(tmp_path, seed, monkeypa
     for name, data in {**good, **broken}.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
+    for case in FIXED.values():
+        if "run" in case:
+            shutil.copytree(BAD / case["run"], tmp_path / f"broken{seed}" / case["run"],
+                            dirs_exist_ok=True)  # fmt: skip
     for fmt, root in FOLDERS.items():
         shutil.copytree(root, tmp_path / f"good-{fmt}" / root.name)
     report = check_contract(tmp_path, "directory")
@@ -161,13 +165,15 @@ def test_inputs_that_once_broke_something(name, tmp_path):
     """Each regression file gives its expected outcome: its one-line message, or a report."""
     case = EXPECTED[name]
     path = tmp_path / name
+    if "run" in case:  # the run's other files too, and the run read whole
+        shutil.copytree(BAD / case["run"], tmp_path / case["run"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes((BAD / name).read_bytes())
     env = {k: str(v) for k, v in case.get("env", {}).items()}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
-        report = check_contract(path.parent if case.get("folder") else path, name)
+        report = check_contract(tmp_path / case["run"] if "run" in case else path, name)
     if case["outcome"] == "problem":
         assert not report.runs
         message = case["message"].replace("{readers}", ", ".join(readers.READERS))
@@ -180,7 +186,7 @@ def test_inputs_that_once_broke_something(name, tmp_path):
 @pytest.mark.xfail(strict=True, reason="still open: see its entry in tests/data/bad/EXPECTED.json")
 def test_inputs_still_open_are_read_within_the_time_budget(name):
     """Run apart, so that a hang ends at the budget; when it passes, update EXPECTED.json."""
-    path = (BAD / name).parent if OPEN[name].get("folder") else BAD / name
+    path = BAD / OPEN[name]["run"] if "run" in OPEN[name] else BAD / name
     code = "import losstest, sys; sys.exit(3 * (not losstest.analyze(sys.argv[1], on_error=print).runs))"
     try:
         done = subprocess.run([sys.executable, "-c", code, str(path)], timeout=TIME_BUDGET_S)

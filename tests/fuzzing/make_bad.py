@@ -21,6 +21,10 @@ WHISPER = (
     ROOT / "tests" / "data" / "corpus" / "whisper-large-v2-ja" / "trainer_state.json"
 ).read_bytes()
 KERAS = (ROOT / "tests" / "data" / "keras" / "history.json").read_bytes()
+MLFLOW_RUN = (
+    ROOT / "tests" / "data" / "mlflow" / "mlruns" / "0" / "e060ed8aefbc4048ba5e3a4d52371e7e"
+)
+VAL_LOSS = (MLFLOW_RUN / "metrics" / "val_loss").read_bytes().splitlines(keepends=True)
 SPIKES = (ROOT / "tests" / "data" / "realruns_csv" / "spikes.csv").read_bytes().splitlines(True)
 
 
@@ -74,6 +78,9 @@ CASES = {
     "many_series_history.json": KERAS.rstrip()[:-1]
     + b"".join(b', "k%d": [1.0, 2.0]' % k for k in range(5_000))
     + b"}",
+    "mlflow_wide_line/meta.yaml": (MLFLOW_RUN / "meta.yaml").read_bytes(),
+    "mlflow_wide_line/metrics/val_loss": VAL_LOSS[0].rstrip() + b" 1" * 17_000 + b"\n"
+    + b"".join(VAL_LOSS[1:]),
 }  # fmt: skip
 
 if __name__ == "__main__":
