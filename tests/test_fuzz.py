@@ -260,6 +260,23 @@ def test_an_event_file_of_more_tags_than_allowed_is_a_problem(tmp_path, monkeypa
     assert check_contract(tmp_path, "301 tags within the limit").runs
 
 
+@pytest.mark.parametrize(
+    "row, problem",
+    [
+        (b"7\t0.5" + b"\t1" * 17_000, "a row of 17002 fields under a header of 2"),
+        (b"\t0.5", None),  # a step left empty: the row is left out, without a NumPy warning
+    ],
+)
+def test_a_dvclive_metric_file_with_a_damaged_row(tmp_path, row, problem):
+    run = tmp_path / "dvclive_run"
+    shutil.copytree(FOLDERS["dvclive"], run)
+    (tsv,) = run.rglob("lr.tsv")
+    lines = tsv.read_bytes().splitlines(keepends=True)
+    tsv.write_bytes(lines[0] + row + b"\n" + b"".join(lines[2:]))
+    report = check_contract(tmp_path, row[:20])
+    assert [p.message for p in report.problems] == ([f"{tsv}: {problem}"] if problem else [])
+
+
 def test_a_pattern_that_does_not_compile_never_escapes_the_sniffer():
     source = Source(str(BAD / "no_records/training.log"), BAD / "no_records/training.log")
     assert readers.sniff(source, ReadOptions(pattern="(")) is None

@@ -8,10 +8,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..frame import concat, empty, long_frame
+from .limits import widest_row
 from .options import DEFAULT, ReadOptions
 from .source import Source
 
@@ -39,20 +41,31 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
     return _folder(source) is not None
 
 
+def _metric_table(file: Path) -> pd.DataFrame:
+    """One metric's table; a row wider than the header is named first: pandas would make the
+    extra fields an index, one level each (17,000 fields took 3.7 s)."""
+    data = file.read_bytes()
+    header = data[: data.find(b"\n")].count(b"\t") + 1
+    if (fields := widest_row(data, "\t")) > header:
+        raise InputError(str(file), f"a row of {fields} fields under a header of {header}")
+    return pd.read_csv(io.BytesIO(data), sep="\t")
+
+
 def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
     folder = _folder(source)
     if folder is None:
         raise InputError(source.name, "not a DVCLive folder (no plots/metrics/ and metrics.json)")
     frames = []
     for file in sorted((folder / PLOTS).rglob("*.tsv")):
-        table = pd.read_csv(io.BytesIO(file.read_bytes()), sep="\t")
+        table = _metric_table(file)
         value = [c for c in table.columns if c not in ("step", "timestamp")]
         if "step" not in table.columns or len(value) != 1 or table.empty:
             continue
+        table = table[np.isfinite(table["step"].to_numpy(dtype=float))]  # a row cut short
         frames.append(
             long_frame(
                 file.relative_to(folder / PLOTS).with_suffix("").as_posix(),
-                table["step"].to_numpy(),
+                table["step"].to_numpy(dtype=np.int64),
                 table[value[0]].to_numpy(dtype=float),
                 wall_time=table["timestamp"].to_numpy() / 1000 if "timestamp" in table else None,
             )

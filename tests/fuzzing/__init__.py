@@ -15,6 +15,7 @@ import resource
 import shutil
 import struct
 import time
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -304,7 +305,9 @@ def check_contract(path: Path | str, label: object, kind: str = "other") -> loss
     problems: list[InputError] = []
     TALLY[kind]["inputs"] += 1
     start, rss = time.perf_counter(), peak_rss_mb()
-    report = losstest.analyze(str(path), on_error=problems.append)
+    with warnings.catch_warnings(record=True) as escaped:  # each one more line on stderr
+        warnings.simplefilter("always")
+        report = losstest.analyze(str(path), on_error=problems.append)
     elapsed, grown = time.perf_counter() - start, peak_rss_mb() - rss
     if elapsed > RETIME_S:  # timed again: a stall of a shared machine is no slow read
         start = time.perf_counter()
@@ -314,6 +317,7 @@ def check_contract(path: Path | str, label: object, kind: str = "other") -> loss
     assert elapsed < TIME_BUDGET_S, f"{label}: {elapsed:.1f} s"
     assert grown < MEMORY_BUDGET_MB, f"{label}: peak resident size grew {grown:.0f} MB"
     assert report.runs or problems, f"{label}: neither a run nor a problem"
+    assert not escaped, f"{label}: a warning escaped: {escaped[0].message}"
     for problem in problems:
         message = str(problem)
         assert "\n" not in message and message.startswith(problem.source), message
