@@ -346,8 +346,14 @@ def kept_if_broken(kind: str, inputs: Path, label: object) -> Iterator[None]:
         BROKEN[kind].append(f"{where}: {next(iter(str(e).splitlines()), type(e).__name__)}")
 
 
-def assert_none_broken(prefix: str) -> None:
-    found = [line for kind, lines in BROKEN.items() if kind.startswith(prefix) for line in lines]
+def assert_none_broken(fmt: str) -> None:
+    """No input of this format (read as a file, or in a directory) broke the contract."""
+    found = [
+        line
+        for kind, lines in BROKEN.items()
+        if kind in (fmt, f"{fmt} (in a directory)")
+        for line in lines
+    ]
     assert not found, "inputs that broke the contract:\n" + "\n".join(found)
 
 
