@@ -37,7 +37,8 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
 
 
 def _seconds(stamps: list) -> np.ndarray | None:
-    times = pd.to_datetime(pd.Series(stamps, dtype=object), errors="coerce", utc=True)
+    series = pd.Series(stamps, dtype=object)  # ISO 8601, as Sacred writes them: never guessed
+    times = pd.to_datetime(series, errors="coerce", utc=True, format="ISO8601")
     epoch = pd.Timestamp(0, tz="UTC")
     return None if times.isna().all() else ((times - epoch) / pd.Timedelta(seconds=1)).to_numpy()
 
