@@ -53,11 +53,21 @@ FUZZ = settings(
 )
 
 
+def _head_lines_of(data: bytes, size: int) -> bytes:
+    return data if len(data) <= size else data[: data.rfind(b"\n", 0, size) + 1]
+
+
 def _head_lines(path: Path, size: int = SEED_BYTES, start: bytes = b"") -> bytes:
     """Whole lines, `size` bytes at most, from the line where `start` first appears."""
     data = path.read_bytes()
-    data = data[data.rfind(b"\n", 0, max(0, data.find(start))) + 1 :]
-    return data if len(data) <= size else data[: data.rfind(b"\n", 0, size) + 1]
+    return _head_lines_of(data[data.rfind(b"\n", 0, max(0, data.find(start))) + 1 :], size)
+
+
+def _header_and_lines(path: Path, having: bytes, size: int = SEED_BYTES) -> bytes:
+    """The header line and the lines holding `having` (a table sorted by tag holds its loss
+    far from its head), `size` bytes at most."""
+    header, *lines = path.read_bytes().splitlines(keepends=True)
+    return _head_lines_of(header + b"".join(line for line in lines if having in line), size)
 
 
 # Real files of each format (their origins in tests/data/corpus/SOURCES.md, tests/data/README).
@@ -78,6 +88,10 @@ SEEDS: dict[str, list[tuple[str, bytes]]] = {
         ("spikes.csv", _head_lines(DATA / "realruns_csv/spikes.csv")),
     ],  # fmt: skip
     "wandb-csv": [("export.csv", _head_lines(CORPUS / "trackio/logs.csv"))],
+    "tidy-csv": [
+        ("scalars.csv", _header_and_lines(DATA / "exports/tbparse_scalars.csv", b",loss/")),
+        ("melted.csv", _head_lines(DATA / "exports/melted_metrics.csv")),
+    ],
     "text": [
         (
             "train.log",
