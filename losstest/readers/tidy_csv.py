@@ -68,8 +68,10 @@ def _read_one(source: Source) -> pd.DataFrame:
     lower = {name.strip().lower(): name for name in table.column_names}
     step = _number(table, lower["step"], source)
     value = _number(table, lower["value"], source)
-    # a row without a step places its value nowhere; an empty cell is no value (a "nan" is)
-    keep = ~np.isnan(step) & table.column(lower["value"]).is_valid().to_numpy(zero_copy_only=False)
+    # a row without a step (or one no integer holds: inf, 1e300) places its value nowhere; an
+    # empty cell is no value (a "nan" is)
+    placed = np.abs(step) < 2.0**63  # NaN compares false
+    keep = placed & table.column(lower["value"]).is_valid().to_numpy(zero_copy_only=False)
     name_column = _find(list(lower), NAME_COLUMNS)
     if name_column is not None:
         metric = _text(table, lower[name_column])
