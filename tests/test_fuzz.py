@@ -265,6 +265,7 @@ def test_an_event_file_of_more_tags_than_allowed_is_a_problem(tmp_path, monkeypa
     [
         (b"7\t0.5" + b"\t1" * 17_000, "a row of 17002 fields under a header of 2"),
         (b"\t0.5", None),  # a step left empty: the row is left out, without a NumPy warning
+        (b"1e300\t0.5", None),  # a step no integer holds, likewise
     ],
 )
 def test_a_dvclive_metric_file_with_a_damaged_row(tmp_path, row, problem):

@@ -61,7 +61,7 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> pd.DataFrame:
         value = [c for c in table.columns if c not in ("step", "timestamp")]
         if "step" not in table.columns or len(value) != 1 or table.empty:
             continue
-        table = table[np.isfinite(table["step"].to_numpy(dtype=float))]  # a row cut short
+        table = table[np.abs(table["step"].to_numpy(dtype=float)) < 2.0**63]  # cut short, or inf
         frames.append(
             long_frame(
                 file.relative_to(folder / PLOTS).with_suffix("").as_posix(),
