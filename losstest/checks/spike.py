@@ -18,7 +18,7 @@ instabilities.
 Why it matters: spikes come from bad batches or from the edge of stability; a few are harmless,
 many foretell divergence.
 Parameters: threshold (6 sigma), min_rise (0.1 = 10.5 % in log space), max_width (5 points),
-window (31 points), min_share (0.02), jump_ratio (3), max_share (0.1 of the run), dip_ratio (2),
+window (31 points), min_share (0.02), jump_ratio (3), max_share (0.1 of the run), dip_ratio (1.5),
 dip_span (0.2 of the run).
 What to do: find the batches at those steps (data loader order, seed); if spikes repeat, lower
 the learning rate or clip gradients; PaLM-style: restart from a checkpoint before the spike and
@@ -75,10 +75,10 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         allowance = math.sqrt(2 * math.log(b.size))
     noise = np.maximum(noise, 0.25 * float(np.median(noise)))
     excess = b.peak - base
-    # out of the local noise, and twice as far as the deepest dip below the curve nearby: a
-    # loss that dips as far as it jumps (heavy-tailed noise of small batches, a running mean
-    # that restarts each epoch) has noise, not spikes
-    near = max(4 * params.window + 1, round(params.dip_span * len(base)))
+    # out of the local noise, and dip_ratio times as far as the deepest dip below the curve
+    # nearby: a loss that dips as far as it jumps (heavy-tailed noise of small batches, a
+    # running mean that restarts each epoch) has noise, not spikes
+    near = _near(params, len(base))
     depth = np.divide(base - b.median, noise, out=np.zeros_like(noise), where=noise > 0)
     dips = rolling_max(depth, near)
     above = excess > np.maximum(params.threshold + allowance, params.dip_ratio * dips) * noise
@@ -134,6 +134,11 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     return found + _slow(shape, curve.metric, params, narrow, margin)
 
 
+def _near(params: Params, points: int) -> int:
+    """How many points around a jump its dips are looked for among."""
+    return max(4 * params.window + 1, round(params.dip_span * points))
+
+
 def _stands_out(smooth: np.ndarray, x, near: int, ratio: float) -> bool:
     """As for a spike: a jump's rise over the level around it (a stretch four times its length,
     or `near` points) must be `ratio` times the deepest fall of the level below it there; a
@@ -149,7 +154,7 @@ def _slow(shape, metric: str, params: Params, narrow: list, margin: int) -> list
     steps, level = shape.blocks.step, shape.blocks.median
     span = max(1, int(shape.step[-1] - shape.step[0]))
     smooth = shape.trend(0.01)
-    near = max(4 * params.window + 1, round(params.dip_span * len(smooth)))
+    near = _near(params, len(smooth))
     found = []
     for x in excursions(shape, math.log(params.jump_ratio)):
         first, last, peak_step = int(steps[x.start]), int(steps[x.end]), int(steps[x.peak])
