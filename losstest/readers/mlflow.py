@@ -61,7 +61,7 @@ def _metric_file(file: Path) -> pd.DataFrame:
             raise ValueError(f"a line of {fields} fields, at most 3 expected")
         return pd.read_csv(
             io.BytesIO(data), sep=" ", header=None, names=["time", "value", "step"],
-            dtype={"time": np.float64, "value": np.float64},
+            dtype={"time": np.float64, "value": np.float64, "step": np.float64},
         )  # fmt: skip
     except (OSError, ValueError) as e:  # pandas' ParserError is a ValueError
         problem = next(iter(str(e).splitlines()), type(e).__name__)
@@ -77,11 +77,13 @@ def sniff(source: Source, options: ReadOptions = DEFAULT) -> bool:
 
 def _metric_frame(file: Path, root: Path) -> pd.DataFrame | None:
     table = _metric_file(file)
+    step = table["step"].fillna(0).to_numpy()  # a line without a step is MLflow's step 0
+    table = table[np.abs(step) < 2**62]  # a step no integer holds places its value nowhere
     if table.empty:
         return None
     return long_frame(
         file.relative_to(root).as_posix(),
-        table["step"].fillna(0).to_numpy(np.int64),
+        table["step"].fillna(0).to_numpy().astype(np.int64),
         table["value"].to_numpy(),
         wall_time=table["time"].to_numpy() / 1000.0,
     )
