@@ -118,3 +118,8 @@ def unpinned(params: type, boundaries: list[Boundary], reasons: dict[str, str]) 
     """The parameters of a check that neither a Boundary pins nor a stated reason leaves out."""
     named = {b.param for b in boundaries} | set(reasons)
     return {f.name for f in dataclasses.fields(params)} ^ named
+
+
+def finding(kind: str, start: int = 0, end: int = 100, **evidence: object) -> Finding:
+    """A finding of `kind` over steps `start`..`end`, for the checks' supersession rules."""
+    return Finding(kind, "warn", "loss", start, end, kind, evidence)

@@ -9,7 +9,7 @@ import pytest
 from losstest.checks import plateau
 
 from ..conftest import healthy_curve
-from .runs import Boundary, kinds, made_up, of_kind, real, unpinned
+from .runs import Boundary, finding, kinds, made_up, of_kind, real, unpinned
 
 # (log, what the message says)
 FIRES = [
@@ -119,3 +119,15 @@ def test_a_loss_flat_at_zero_fits_its_data():
     for flat, found in ((4e-5, []), (0.0, []), (1e-2, ["plateau"])):
         loss[200:] = flat
         assert kinds(made_up(loss)) == found, flat
+
+
+def test_a_plateau_gives_way_to_an_oscillation_and_never_moving_to_fitting_noise():
+    never_moved = finding("plateau", improvement=0.0)
+    flat_line = finding("plateau", since_step=50)
+    fitting_noise = finding("underfitting", basis="validation never improved", rose=True)
+    assert plateau.superseded(never_moved, [finding("oscillation", 10, 20)])
+    assert plateau.superseded(flat_line, [finding("oscillation", 500, 600)])
+    assert plateau.superseded(never_moved, [fitting_noise])
+    assert not plateau.superseded(flat_line, [fitting_noise])  # a flat line is a flat line
+    not_rising = finding("underfitting", basis="validation never improved", rose=False)
+    assert not plateau.superseded(never_moved, [not_rising, finding("divergence")])

@@ -8,7 +8,7 @@ import pytest
 from losstest.checks import stall
 
 from ..conftest import healthy_curve
-from .runs import Boundary, of_kind, real, unpinned
+from .runs import Boundary, finding, of_kind, real, unpinned
 from .runs import made_up as report
 
 STEPS = np.arange(3000)
@@ -90,3 +90,14 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(stall.Params, BOUNDARIES, UNPINNED) == set()
+
+
+@pytest.mark.parametrize("other", ["plateau", "divergence", "oscillation"])
+def test_a_stall_is_said_by_a_plateau_a_divergence_or_an_oscillation(other):
+    """Each says the loss is not improving, and more; wherever in the run it lies."""
+    assert stall.superseded(finding("stall", 500, 1000), [finding(other, 0, 10)])
+
+
+def test_a_stall_beside_a_spike_or_an_overfitting_stands():
+    others = [finding("spike", 600, 601), finding("overfitting", 400, 1000)]
+    assert not stall.superseded(finding("stall", 500, 1000), others)

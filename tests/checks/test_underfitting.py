@@ -12,7 +12,7 @@ from losstest.checks import underfitting
 from losstest.config import Config
 
 from ..conftest import healthy_curve
-from .runs import Boundary, kinds, made_up, of_kind, real, real_with, unpinned
+from .runs import Boundary, finding, kinds, made_up, of_kind, real, real_with, unpinned
 
 CHARS = Config(vocab_size=65)  # the tiny transformers of tests/data/realruns read 65 characters
 
@@ -188,3 +188,31 @@ def test_every_parameter_is_pinned():
         "test_a_flat_loss_beside_a_climbing_validation_loss_fits_noise pins it"
     }
     assert unpinned(underfitting.Params, BOUNDARIES, reasons) == set()
+
+
+def _never_improved(rose: bool):
+    return finding("underfitting", basis="validation never improved", rose=rose)
+
+
+@pytest.mark.parametrize("other", ["divergence", "overfitting", "nan"])
+def test_a_validation_loss_that_never_improved_is_said_by_what_broke_it(other):
+    for rose in (True, False):
+        assert underfitting.superseded(_never_improved(rose), [finding(other, 0, 10)])
+
+
+def test_beside_a_plateau_it_stands_only_when_the_validation_loss_climbed():
+    plateau = [finding("plateau", improvement=0.0)]
+    assert underfitting.superseded(_never_improved(rose=False), plateau)
+    assert not underfitting.superseded(_never_improved(rose=True), plateau)
+    assert not underfitting.superseded(_never_improved(rose=False), [finding("spike")])
+
+
+@pytest.mark.parametrize(
+    "other, said",
+    [("plateau", True), ("divergence", True), ("overfitting", False), ("stall", False)],
+)
+def test_little_improvement_of_its_own_is_said_by_a_plateau_or_a_divergence(other, said):
+    own = finding("underfitting", basis="own improvement")
+    assert underfitting.superseded(own, [finding(other)]) == said
+    chance = finding("underfitting", chance=4.17)  # against the chance level: always its own
+    assert not underfitting.superseded(chance, [finding(other)])
