@@ -131,3 +131,16 @@ def test_a_plateau_gives_way_to_an_oscillation_and_never_moving_to_fitting_noise
     assert not plateau.superseded(flat_line, [fitting_noise])  # a flat line is a flat line
     not_rising = finding("underfitting", basis="validation never improved", rose=False)
     assert not plateau.superseded(never_moved, [not_rising, finding("divergence")])
+
+
+def test_a_real_plateau_in_full():
+    """A tiny transformer at a learning rate of 1e-7: the loss never left its start."""
+    (found,) = of_kind(real("realruns/plateau.jsonl"), "plateau")
+    assert (found.metric, found.start_step, found.end_step, found.severity) == (
+        "loss",
+        0,
+        799,
+        "fail",
+    )
+    assert found.message == "loss never moved: 4.567 at the start, at best 4.535 over 800 steps"
+    assert dict(found.evidence) == {"start": 4.56728, "best": 4.53454, "improvement": 0.00719526}

@@ -101,3 +101,21 @@ def test_a_stall_is_said_by_a_plateau_a_divergence_or_an_oscillation(other):
 def test_a_stall_beside_a_spike_or_an_overfitting_stands():
     others = [finding("spike", 600, 601), finding("overfitting", 400, 1000)]
     assert not stall.superseded(finding("stall", 500, 1000), others)
+
+
+def test_a_real_stall_in_full():
+    """Logistic regression whose learning rate fell to nothing at 40 % of the run."""
+    (found,) = of_kind(real("families/logreg_stalled_csv"), "stall")
+    assert (found.metric, found.start_step, found.end_step, found.severity) == (
+        "loss",
+        601,
+        1500,
+        "warn",
+    )
+    assert found.message == (
+        "loss stalled: 0.4098 at step 601, 0.412 by step 1500 (+1% over the last 60% of the run)"
+    )
+    assert dict(found.evidence) == {
+        "start": 2.22398, "since_step": 601, "level_then": 0.409762, "last": 0.411958,
+        "progress": -0.00534435,
+    }  # fmt: skip

@@ -216,3 +216,21 @@ def test_little_improvement_of_its_own_is_said_by_a_plateau_or_a_divergence(othe
     assert underfitting.superseded(own, [finding(other)]) == said
     chance = finding("underfitting", chance=4.17)  # against the chance level: always its own
     assert not underfitting.superseded(chance, [finding(other)])
+
+
+def test_shuffled_labels_in_full():
+    """Logistic regression on shuffled labels: the validation loss climbs from its start."""
+    (found,) = of_kind(real("families/logreg_chance_mlflow"), "underfitting")
+    assert (found.metric, found.start_step, found.end_step, found.severity) == (
+        "val_loss",
+        50,
+        1500,
+        "warn",
+    )
+    assert (
+        found.message == "val_loss never improved: 2.368 at first, at best 2.35 over 30 evaluations"
+    )
+    assert dict(found.evidence) == {
+        "final": 2.3827, "start": 2.36819, "best": 2.35005, "basis": "validation never improved",
+        "rose": True,
+    }  # fmt: skip
