@@ -216,6 +216,16 @@ def _row_medians(a: np.ndarray) -> np.ndarray:
     return median
 
 
+def autocorrelation(x: np.ndarray) -> np.ndarray:
+    """Autocorrelation of `x` around its mean at every lag from 0 (1.0) to len(x) - 1, by FFT;
+    all zeros for a constant."""
+    r = x - x.mean()
+    size = 1 << (2 * len(r) - 1).bit_length()  # zero-padded: no wrap-around between the ends
+    spectrum = np.fft.rfft(r, size)
+    a = np.fft.irfft(spectrum * np.conj(spectrum), size)[: len(r)]
+    return a / a[0] if a[0] > 0 else np.zeros(len(r))
+
+
 def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (inclusive) indices of each run of True values."""
     edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))

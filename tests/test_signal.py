@@ -57,3 +57,12 @@ def test_rolling_median_is_numpys(window: int, filtered: bool, monkeypatch) -> N
     got = rolling_median(x, window, trend=False)
     assert np.isnan(got).sum() > 0
     assert got.tobytes() == expected.tobytes()
+
+
+def test_autocorrelation_of_a_swing_and_of_a_constant():
+    """A cosine of period 10 is itself a period on and its opposite half a period on (less the
+    share of the lag that runs off the end); a constant correlates with nothing."""
+    a = signal.autocorrelation(np.cos(2 * np.pi * np.arange(1000) / 10))
+    assert a[0] == pytest.approx(1.0)
+    assert a[10] == pytest.approx(0.99, abs=1e-3) and a[5] == pytest.approx(-0.995, abs=1e-3)
+    assert not signal.autocorrelation(np.full(50, 2.0)).any()

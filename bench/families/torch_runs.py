@@ -626,6 +626,13 @@ RUNS += held_out_batch([
     setup_run("linreg_blowup_recovered_mlflow", "linreg", "mlflow", "warn", ["instability"], "full-batch GD at 3.5x the stable lr, clipped at 10: ~1000x bounces until the cosine decay", **{**BLOWUP, "lr": 3.5, "clip": 10.0}, seed=2),
 ])  # fmt: skip
 
+# Made to show the oscillation check's regular swings, after that check was written: never
+# held out.
+RUNS += [
+    setup_run("linreg_fast_oscillation_csv", "linreg", "csv", "fail", ["oscillation"], "full-batch heavy-ball SGD (momentum 0.9995) logged every 5th update: swings of a few logged points each, with no trend", optimizer="sgd", momentum=0.9995, lr=5e-3, batch=100_000, schedule="constant", steps=3000, log_every=5, eval_every=50, seed=3),
+    setup_run("linreg_fast_oscillation_tbx", "linreg", "tensorboardx", "fail", ["oscillation"], "full-batch heavy-ball SGD (momentum 0.9998) logged every 10th update: a swing every few logged points", optimizer="sgd", momentum=0.9998, lr=2e-3, batch=100_000, schedule="constant", steps=4000, log_every=10, eval_every=100, seed=4),
+]  # fmt: skip
+
 
 if __name__ == "__main__":
     main_for(RUNS)

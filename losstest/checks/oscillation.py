@@ -7,13 +7,17 @@ Algorithm: the curve is cut into `bins` equal parts (of `bin_points` or more poi
 medians form the level; the legs of that level's zigzag shorter than the larger of
 `min_amplitude` and `significance` standard errors of a bin median (from the point-to-point
 noise of the whole curve) are set aside, and the remaining up-then-down pairs are counted.
-Swings faster than about twenty logged points a cycle are not resolved. Swings that are a few
-isolated jumps above `jump_ratio` times the level before them, up less than `max_duty` of the
-run, are spikes or instabilities instead.
+Swings faster than about twenty logged points a cycle, which the bins cannot resolve, are found
+by their regularity instead: the level around its trend (a running median over `trend_span` of
+the run) correlates with itself at least `period_correlation` one period on and at most minus
+that half a period on, over at least `min_swings` periods.
+Swings that are a few isolated jumps above `jump_ratio` times the level before them, up less
+than `max_duty` of the run, are spikes or instabilities instead.
 Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
 wastes steps and often diverges later.
 Parameters: min_swings (3), min_amplitude (0.2 = 22 % in log space), significance (4),
-bins (64), bin_points (5), jump_ratio (3), max_duty (0.3).
+bins (64), bin_points (5), jump_ratio (3), max_duty (0.3), period_correlation (0.55), trend_span
+(0.125).
 What to do: lower the learning rate (by 3-10x), lower Adam's beta2 or momentum, add warmup,
 clip gradients, or raise the batch size.
 """
@@ -28,8 +32,8 @@ import numpy as np
 from ..curves import RunCurves
 from ..formatting import rounded
 from ..report import Finding, Mark, Severity
-from ..signal import blocks, sign_runs
-from .shape import excursions, train_shape
+from ..signal import autocorrelation, blocks, sign_runs
+from .shape import Shape, excursions, train_shape
 
 KIND = "oscillation"
 CODE = "LT104"
@@ -49,13 +53,49 @@ class Params:
     jump_ratio: float = 3.0  # swings this far above the best level before them are jumps ...
     max_duty: float = 0.3  # ... when the loss spends less than this share of the run up there
     min_points: int = 24
+    period_correlation: float = 0.55  # of the level with itself a period on (and -, half one)
+    trend_span: float = 0.125  # of the run: the trend the regular swings are measured around
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
     shape = train_shape(curves, params.min_points)
     if shape is None:
         return []
-    curve = curves.train
+    swings = _zigzag(shape, params) or _regular(shape, params)
+    if swings is None:
+        return []
+    metric = curves.train.metric
+    size = f"x{math.exp(swings.typical):.2g}" if shape.is_log else f"{swings.typical:.2g} IQR"
+    return [
+        Finding(
+            KIND,
+            SEVERITY,
+            metric,
+            swings.start,
+            swings.end,
+            f"{metric} swung up and down {swings.count} times between steps {swings.start} "
+            f"and {swings.end} (typical swing {size})",
+            {
+                "swings": swings.count,
+                "typical_swing": rounded(swings.typical),
+                "log_space": shape.is_log,
+                "period_steps": swings.period,
+            },
+        )  # fmt: skip
+    ]
+
+
+@dataclass(frozen=True)
+class Swings:
+    count: int
+    start: int
+    end: int
+    typical: float  # height of a swing, in the shape's units
+    period: int | None  # steps
+
+
+def _zigzag(shape: Shape, params: Params) -> Swings | None:
+    """The swings of the level's zigzag, bin by bin."""
     level = shape.blocks.median
     bins = min(params.bins, len(level) // params.bin_points)
     coarse = blocks(shape.blocks.step, level, bins)
@@ -65,34 +105,51 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     up = amplitude > 0
     swing = np.flatnonzero(up[:-1] & ~up[1:])
     if len(swing) < params.min_swings:
-        return []
+        return None
     steps = coarse.step
-    if _isolated_jumps(shape, steps[ends[swing] + 1], params):
-        return []
-    first, last = swing[0], swing[-1] + 1
-    start_step, end_step = int(steps[starts[first]]), int(steps[ends[last] + 1])
-    heights = np.minimum(amplitude[swing], -amplitude[swing + 1])
-    typical = float(np.median(heights))
-    size = f"x{math.exp(typical):.2g}" if shape.is_log else f"{typical:.2g} IQR"
     peaks = steps[ends[swing] + 1]
-    period = int(np.median(np.diff(peaks))) if len(peaks) > 1 else None
-    return [
-        Finding(
-            KIND,
-            SEVERITY,
-            curve.metric,
-            start_step,
-            end_step,
-            f"{curve.metric} swung up and down {len(swing)} times between steps {start_step} "
-            f"and {end_step} (typical swing {size})",
-            {
-                "swings": int(len(swing)),
-                "typical_swing": rounded(typical),
-                "log_space": shape.is_log,
-                "period_steps": period,
-            },
-        )  # fmt: skip
-    ]
+    if _isolated_jumps(shape, peaks, params):
+        return None
+    first, last = swing[0], swing[-1] + 1
+    heights = np.minimum(amplitude[swing], -amplitude[swing + 1])
+    return Swings(
+        int(len(swing)),
+        int(steps[starts[first]]),
+        int(steps[ends[last] + 1]),
+        float(np.median(heights)),
+        int(np.median(np.diff(peaks))) if len(peaks) > 1 else None,
+    )
+
+
+def _regular(shape: Shape, params: Params) -> Swings | None:
+    """Swings too fast for the bins (a few logged points a cycle): the level around its trend
+    repeats itself every period, and is opposite itself half a period later. Noise, spikes at
+    a fixed batch and an epoch's sawtooth do not swing back that far."""
+    residual = shape.blocks.median - shape.trend(params.trend_span)
+    n = len(residual)
+    longest = n // params.min_swings
+    a = autocorrelation(residual)[: longest + 1]
+    d = np.diff(a)
+    troughs = np.flatnonzero((d[:-1] < 0) & (d[1:] >= 0)) + 1
+    if not len(troughs):
+        return None
+    trough = int(troughs[0])
+    period = trough + int(np.argmax(a[trough:]))
+    correlation = params.period_correlation
+    if a[period] < correlation or a[trough] > -correlation:
+        return None
+    # a sine's swing from trough to peak is 2 sqrt(2) standard deviations of its periodic part
+    typical = 2 * math.sqrt(2) * float(np.std(residual)) * math.sqrt(float(a[period]))
+    if typical < params.min_amplitude:
+        return None
+    steps = shape.blocks.step
+    return Swings(
+        n // period,
+        int(steps[0]),
+        int(steps[-1]),
+        typical,
+        int(np.median(steps[period:] - steps[:-period])),
+    )
 
 
 def _isolated_jumps(shape, peaks: np.ndarray, params: Params) -> bool:

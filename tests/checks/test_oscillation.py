@@ -8,15 +8,19 @@ import re
 import numpy as np
 import pytest
 
+import losstest
 from losstest.checks import oscillation
 
 from ..conftest import healthy_curve
-from .runs import Boundary, found, kinds, made_up, of_kind, real, unpinned
+from .runs import Boundary, found, kinds, made_up, of_kind, real, realpath, unpinned
 
 # (log, first step of the swinging, swings at least)
 FIRES = [
     ("realruns/oscillation.jsonl", 19, 3),
     ("sweep/lr=10_seed=0", 2, 3),
+    # swings of 6 and 5 logged points: too fast for the bins, found by their regularity
+    ("families/linreg_fast_oscillation_csv", 5, 90),
+    ("families/linreg_fast_oscillation_tbx", 10, 70),
 ]
 QUIET = [
     "realruns/healthy.jsonl", "realruns/noisy.jsonl", "realruns/slow.jsonl",
@@ -44,7 +48,24 @@ def test_oscillation_supersedes_a_plateau_and_a_divergence():
     assert kinds(real("realruns/oscillation.jsonl")) == ["oscillation"]
 
 
+def test_a_real_oscillation_logged_every_tenth_step_still_swings():
+    """Ten logged points a cycle: the bins alias it to a divergence after a plateau; the swings'
+    regularity finds all eight, a period of 100 steps."""
+    frame = losstest.load(realpath("realruns/oscillation.jsonl"))
+    (run,) = losstest.analyze(frame[frame["step"] % 10 == 0]).runs
+    (finding,) = run.findings
+    evidence = finding.evidence
+    assert (finding.kind, evidence["swings"], evidence["period_steps"]) == ("oscillation", 8, 100)
+
+
 T = np.arange(2000)
+
+
+def _fast(period, noise=0.02, amplitude=0.5):
+    """A loss level swinging x exp(+-amplitude) every `period` points: too fast for the bins."""
+    rng = np.random.default_rng(0)
+    swing = amplitude * np.cos(2 * np.pi * T / period)
+    return 3.0 * np.exp(swing + noise * rng.standard_normal(len(T)))
 
 
 def _cycles(count, amplitude=0.5, noise=0.02):
@@ -97,16 +118,18 @@ BOUNDARIES = [
     Boundary("min_amplitude", lambda a: _cycles(6, a, noise=0.005), quiet=0.1, fires=0.11, silences=0.25, wakes=0.15),
     # in noise of 50 %, swings of +-0.27 are not out of it, +-0.29 are
     Boundary("significance", lambda a: _cycles(6, a, noise=0.5), quiet=0.27, fires=0.29, silences=5.0, wakes=3.0),
-    # 58 cycles over 64 bins are not resolved; 96 bins resolve them
-    Boundary("bins", lambda k: _cycles(k, noise=0.005), quiet=58, fires=54, silences=None, wakes=96),
     # x5 jumps up 32.5 % of every cycle swing; up 30 % of the time they are jumps
     Boundary("max_duty", lambda share: _jumps(5.0, share), quiet=0.3, fires=0.325, silences=0.4, wakes=0.2),
     # up 20 % of the time: x2.75 swings, x3 jumps
     Boundary("jump_ratio", lambda ratio: _jumps(ratio, 0.2), quiet=3.0, fires=2.75, silences=2.0, wakes=4.0),
+    # swings every 10 points in noise of 32 % correlate 0.56 a period on, in 33 % 0.54
+    Boundary("period_correlation", lambda noise: _fast(10, noise), quiet=0.33, fires=0.32, silences=0.65, wakes=0.45),
 ]  # fmt: skip
 UNPINNED = {
     "bin_points": "only bounds the bins of short runs, below min_points' reach of a swing",
     "min_points": "a run under 24 points holds too few bins for three swings anyway",
+    "trend_span": "test_fast_swings_on_a_level_that_rises_and_falls",
+    "bins": "test_the_bins_resolve_irregular_swings",
 }
 
 
@@ -145,3 +168,56 @@ def test_a_loss_falling_in_steps_does_not_swing():
     """Learning-rate steps: five levels, each 0.7 of the one before; every move is down."""
     noise = np.exp(0.02 * np.random.default_rng(0).standard_normal(2000))
     assert found("oscillation", 3.0 * 0.7 ** np.repeat(np.arange(5), 400) * noise) == []
+
+
+def test_fast_swings_on_a_level_that_rises_and_falls():
+    """Swings every 10 steps on a level that falls and rises back twice (x e^+-1): measured
+    around a trend over an eighth of the run they swing; a trend over a quarter of it follows
+    the level too slowly, and what is left is the level, not the swings."""
+    level = np.cos(2 * np.pi * 2 * T / len(T))
+    loss = 3.0 * np.exp(level + 0.3 * np.cos(2 * np.pi * T / 10))
+    (finding,) = found("oscillation", loss)
+    assert (finding.evidence["swings"], finding.evidence["period_steps"]) == (200, 10)
+    assert finding.evidence["typical_swing"] == pytest.approx(0.6, abs=0.05)
+    assert found("oscillation", loss, trend_span=0.0625) != []
+    assert found("oscillation", loss, trend_span=0.25) == []
+
+
+def _irregular(count, noise=0.005, amplitude=0.5):
+    """`count` swings x exp(+-amplitude), each between half and 1.5 times the mean length."""
+    rng = np.random.default_rng(1)
+    lengths = rng.uniform(0.5, 1.5, count)
+    lengths *= len(T) / lengths.sum()
+    edges = np.concatenate([[0], np.cumsum(lengths)])
+    cycle = np.minimum(np.searchsorted(edges, T, side="right") - 1, count - 1)
+    phase = 2 * np.pi * (cycle + (T - edges[cycle]) / lengths[cycle])
+    return 3.0 * np.exp(amplitude * np.sin(phase) + noise * rng.standard_normal(len(T)))
+
+
+def test_the_bins_resolve_irregular_swings():
+    """58 swings of uneven length: not regular enough to be found by their period; 64 bins
+    resolve the longest 18 of them, 128 bins 45."""
+    (finding,) = found("oscillation", _irregular(58))
+    assert finding.evidence["swings"] == 18
+    (finding,) = found("oscillation", _irregular(58), bins=128)
+    assert finding.evidence["swings"] == 45
+
+
+@pytest.mark.parametrize("period", [3, 4, 5, 30])
+def test_regular_swings_of_any_period_from_three_points(period):
+    """Three points a cycle repeat themselves but swing back only half as far (cos 120 deg)."""
+    swings = [f.evidence["period_steps"] for f in found("oscillation", _fast(period))]
+    assert swings == ([] if period == 3 else [period])
+
+
+def test_the_finding_of_fast_swings_in_full():
+    (finding,) = found("oscillation", _fast(10, noise=0.05))
+    assert (finding.start_step, finding.end_step) == (0, 1999)
+    assert dict(finding.evidence) == {
+        "swings": 200, "typical_swing": pytest.approx(1.0, abs=0.05), "log_space": True,
+        "period_steps": 10,
+    }  # fmt: skip
+    assert re.fullmatch(
+        r"loss swung up and down 200 times between steps 0 and 1999 \(typical swing x2\.[6-8]\)",
+        finding.message,
+    )
