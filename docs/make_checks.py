@@ -24,6 +24,9 @@ EXAMPLES = {
     "underfitting": "corpus/dl-fundamentals/6.5-part2-cli-simple/version_5",
     "restart": "realruns/resumed.jsonl",
     "instability": "sweep/lr=10_seed=1/metrics.jsonl",
+    "runaway": "families/density_unbounded_jsonl",
+    "stall": "families/autoencoder_stall_mlflow",
+    "short": "corpus/dl-fundamentals/6.8-debugging/version_6/metrics.csv",
 }
 
 

@@ -18,8 +18,8 @@ from .conftest import DATA, healthy_curve
 
 # curve -> {kind: severity} of what each check alone finds in it; every other check stays quiet
 EDGE_CASES = {
-    "one point": ([2.0], {}),
-    "two points": ([2.0, 1.0], {}),
+    "one point": ([2.0], {"short": "info"}),
+    "two points": ([2.0, 1.0], {"short": "info"}),
     "ten points falling": (list(np.linspace(3, 1, 10)), {}),
     "all NaN": ([np.nan] * 50, {"nan": "fail"}),
     "all inf": ([np.inf] * 20, {"nan": "fail"}),

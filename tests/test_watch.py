@@ -272,4 +272,4 @@ def test_follower_tensorboard_run_restarted_into_a_new_event_file(tmp_path):
     watch.poll()
     report, _ = watch.finish()
     (run,) = report.runs
-    assert [f.kind for f in run.findings] == ["restart"] and run.steps == 3
+    assert [f.kind for f in run.findings] == ["short", "restart"] and run.steps == 3
