@@ -1,9 +1,11 @@
 """nan — the loss became NaN or infinite.
 
 What it detects: the first step at which the training or validation loss is NaN, +inf or -inf,
-and how many such values follow.
+and how many such values follow. A loss that came back (finite after its last non-finite value)
+with no more than `recovered_share` of its values non-finite lost a few batches, not the run
+(a bad batch, a step the fp16 loss scaler skipped): a warning.
 Why it matters: once a loss is NaN the weights usually are too; every later step is wasted.
-Parameters: none.
+Parameters: recovered_share (0.05 of the values).
 What to do: lower the learning rate or lengthen warmup, clip gradients (max norm 1.0), check the
 data for empty or corrupt batches, use bf16 instead of fp16 or a loss scaler, look for log(0) or
 division by zero in the loss.
@@ -29,10 +31,10 @@ BLOWS_UP = True
 
 @dataclass(frozen=True)
 class Params:
-    pass
+    recovered_share: float = 0.05  # of the values, non-finite at most, for a warning
 
 
-def _check(curve: Curve) -> Finding | None:
+def _check(curve: Curve, params: Params) -> Finding | None:
     bad = ~curve.finite
     if not bad.any():
         return None
@@ -42,8 +44,11 @@ def _check(curve: Curve) -> Finding | None:
     recovered = bool(curve.finite[last + 1 :].any())
     before = np.flatnonzero(curve.finite[:first])
     what = "NaN" if np.isnan(curve.value[first]) else num(curve.value[first])
-    tail = f"; {len(where)} of {len(curve)} values are not finite" + (
-        ", but it came back" if recovered else ""
+    passing = recovered and len(where) <= params.recovered_share * len(curve)
+    tail = (
+        f"; {len(where)} of {len(curve)} values are not finite"
+        + (", but it came back" if recovered else "")
+        + (": a few batches lost, not the run" if passing else "")
     )
     evidence = {
         "first_step": int(curve.step[first]),
@@ -56,11 +61,12 @@ def _check(curve: Curve) -> Finding | None:
         evidence["last_finite_step"] = int(curve.step[before[-1]])
         evidence["last_finite_value"] = rounded(float(curve.value[before[-1]]))
     return Finding(
-        KIND, SEVERITY, curve.metric, int(curve.step[first]), int(curve.step[last]),
+        KIND, Severity.WARN if passing else SEVERITY, curve.metric,
+        int(curve.step[first]), int(curve.step[last]),
         f"{curve.metric} became {what} at step {curve.step[first]}{tail}", evidence,
     )  # fmt: skip
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
-    found = (_check(c) for c in (curves.train, curves.val) if c is not None)
+    found = (_check(c, params) for c in (curves.train, curves.val) if c is not None)
     return [f for f in found if f is not None]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from losstest.checks import nan
+
 from ..conftest import healthy_curve
-from .runs import made_up, of_kind, real
+from .runs import Boundary, made_up, of_kind, real, unpinned
 
 # (log, (metric, first step, came back) of each finding)
 FIRES = [
@@ -79,3 +81,46 @@ def test_a_nan_validation_loss_is_its_own_finding():
     (finding,) = of_kind(made_up(healthy_curve(300), val=val, val_steps=steps), "nan")
     assert finding.metric == "val_loss" and finding.start_step == 150
     assert finding.evidence["recovered"] is True
+
+
+def test_a_real_run_that_lost_two_batches_to_float16_warns():
+    """float16 training under torch's GradScaler: two batches overflow to a NaN loss, the scaler
+    skips them (halving its scale) and the run goes on to 0.06: a warning, not a failure."""
+    run = real("amp/skipped_steps.jsonl")
+    (finding,) = run.findings
+    assert (finding.kind, finding.severity, run.verdict) == ("nan", "warn", "warn")
+    assert (finding.start_step, finding.end_step) == (300, 700)
+    assert finding.evidence["non_finite"] == 2 and finding.evidence["recovered"] is True
+    assert finding.message == (
+        "loss became NaN at step 300; 2 of 500 values are not finite, but it came back: "
+        "a few batches lost, not the run"
+    )
+
+
+def _lost(share):
+    """1,000 steps of a healthy loss, NaN at `share` of them spread over the run."""
+    loss = healthy_curve(1000)
+    loss[np.linspace(100, 900, round(share * 1000)).astype(int)] = np.nan
+    return loss
+
+
+BOUNDARIES = [
+    # NaN at 5 % of the steps and back: a warning; at 5.1 %, a failure
+    Boundary("recovered_share", _lost, quiet=0.05, fires=0.051, silences=0.06, wakes=0.04, at="fail"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: b.param)
+def test_default_thresholds(boundary):
+    boundary.check("nan")
+
+
+def test_every_parameter_is_pinned():
+    assert unpinned(nan.Params, BOUNDARIES, {}) == set()
+
+
+def test_a_loss_that_never_came_back_fails_however_few_its_nans():
+    loss = healthy_curve(1000)
+    loss[-1] = np.nan  # one NaN of 1,000, the last
+    (finding,) = of_kind(made_up(loss), "nan")
+    assert finding.severity == "fail" and finding.evidence["recovered"] is False
