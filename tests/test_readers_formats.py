@@ -180,6 +180,44 @@ def test_keras_history_dump(write):
     assert values(frame, "val_loss")[0].tolist() == [0, 1, 2]
 
 
+def test_json_records_in_chainers_layout_found_by_its_file_name_in_a_walk():
+    """Chainer's `LogReport` file `log` (no suffix): the mean loss every 100 iterations and at
+    each epoch's end, the validation loss at each epoch's end, stepped by iteration."""
+    (source,), errors = readers.discover([str(DATA / "records" / "chainer")])
+    frame, name = readers.read(source)
+    assert not errors and name == "json-records" and source.run == "result"
+    steps, loss = values(frame, "main/loss")
+    val_steps, _ = values(frame, "validation/main/loss")
+    assert len(steps) == 28 and steps[0] == 43 and steps[-1] == 860
+    assert val_steps.tolist() == list(range(43, 861, 43))
+    assert loss[0] == pytest.approx(1.7359805772470873)
+    run = losstest.analyze(DATA / "records" / "chainer").runs[0]
+    assert (run.metric, run.val_metric, run.verdict) == (
+        "main/loss",
+        "validation/main/loss",
+        "pass",
+    )
+
+
+def test_json_records_of_a_training_loops_own_dump_nest_with_dots():
+    frame = losstest.load(DATA / "records" / "history.json")
+    steps, loss = values(frame, "train.loss")
+    assert steps.tolist() == list(range(1, 31)) and loss[0] == pytest.approx(2.2252604484558107)
+    assert set(frame["metric"].unique()) == {"train.loss", "val.loss", "val.accuracy"}
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ('[{"loss": 1.0}, 3]', "not a JSON array of records"),
+        ('[{"loss": 1.0}, {"loss": 0.9}', "could not be read as json-records"),
+    ],
+)
+def test_json_records_that_are_not_records_name_the_problem(write, text, problem):
+    with pytest.raises(InputError, match=problem):
+        losstest.load(write("log.json", text))
+
+
 # --- CSV family ------------------------------------------------------------------------------
 
 

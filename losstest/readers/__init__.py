@@ -21,6 +21,7 @@ from . import (
     csv,
     dvclive,
     hf_trainer,
+    json_records,
     jsonl,
     keras_history,
     megatron,
@@ -51,6 +52,7 @@ READERS = {
         megatron,
         sacred,
         keras_history,
+        json_records,
         ray_tune,
         clearml,
         jsonl,
@@ -66,6 +68,8 @@ LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "w
 # their head is sniffed, and only for a text log that makes most of it (a README's table is no
 # CSV, and a README quoting log lines no log).
 TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
+# Chainer's `LogReport` writes its JSON records to a file named `log`.
+CHAINER_LOG = "log"
 # Folders that are one run each, read by their reader; nothing below them is walked.
 FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
 # Folders of event files that hold one split of a run (Keras: `train/` and `validation/`; TF's
@@ -200,6 +204,8 @@ def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -
                 continue
             if source.suffix in LOG_SUFFIXES and _is_log(source, options):
                 found.append(source)
+            elif file == CHAINER_LOG and _recognises(json_records, source, options):
+                found.append(replace(source, format_hint=json_records.NAME))
             elif source.suffix in TEXT_SUFFIXES and _is_text_log(source, options):
                 found.append(replace(source, format_hint=text.NAME))
     return _splits_joined(root, runs, found)

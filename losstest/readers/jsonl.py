@@ -130,11 +130,12 @@ def _fast_table(path: str) -> pa.Table:
     return table
 
 
-def _flat(record: dict, prefix: str = "") -> dict:
+def flat_record(record: dict, prefix: str = "") -> dict:
+    """Nested keys joined with dots (`{"train": {"loss": 1}}` is `train.loss`)."""
     out = {}
     for key, value in record.items():
         if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
+            out.update(flat_record(value, f"{prefix}{key}."))
         else:
             out[prefix + key] = value
     return out
@@ -152,5 +153,5 @@ def _read_slowly(source: Source, data: bytes, step: str | None) -> pd.DataFrame:
             raise InputError(source.name, f"line {number} is not valid JSON ({e.msg})") from e
         if not isinstance(record, dict):
             raise InputError(source.name, f"line {number} is not a JSON object")
-        rows.append(_flat(record))
+        rows.append(flat_record(record))
     return from_columns(columns_of(rows, number_or_text), step_name=step)

@@ -121,6 +121,10 @@ SEEDS: dict[str, list[tuple[str, bytes]]] = {
         )
     ],
     "keras-history": [("history.json", (DATA / "keras/history.json").read_bytes())],
+    "json-records": [
+        ("log", (DATA / "records/chainer/result/log").read_bytes()),
+        ("history.json", (DATA / "records/history.json").read_bytes()),
+    ],
     "tensorboard": [
         (
             "events.out.tfevents.1.host",
