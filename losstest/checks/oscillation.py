@@ -10,7 +10,7 @@ noise of the whole curve) are set aside, and the remaining up-then-down pairs ar
 Swings faster than about twenty logged points a cycle, which the bins cannot resolve, are found
 by their regularity instead: the level around its trend (a running median over `trend_span` of
 the run) correlates with itself at least `period_correlation` one period on and at most minus
-that half a period on, over at least `min_swings` periods.
+that half a period on, over at least `min_swings` periods of four points or more.
 Swings that are a few isolated jumps above `jump_ratio` times the level before them, up less
 than `max_duty` of the run, are spikes or instabilities instead.
 Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
@@ -41,6 +41,9 @@ SEVERITY = Severity.FAIL
 
 MARKS = (Mark("span", "#8e24aa"),)
 TALLY = ("swings", "swings")  # leaderboard column: swings of every oscillation
+# Logged points a regular swing takes at least: a loss up and down at every other point
+# bounces at the edge of stability (an instability while it lasts), or is noise.
+MIN_PERIOD = 4
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def _regular(shape: Shape, params: Params) -> Swings | None:
     trough = int(troughs[0])
     period = trough + int(np.argmax(a[trough:]))
     correlation = params.period_correlation
-    if a[period] < correlation or a[trough] > -correlation:
+    if period < MIN_PERIOD or a[period] < correlation or a[trough] > -correlation:
         return None
     # a sine's swing from trough to peak is 2 sqrt(2) standard deviations of its periodic part
     typical = 2 * math.sqrt(2) * float(np.std(residual)) * math.sqrt(float(a[period]))

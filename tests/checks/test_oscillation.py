@@ -210,6 +210,13 @@ def test_regular_swings_of_any_period_from_three_points(period):
     assert swings == ([] if period == 3 else [period])
 
 
+def test_a_loss_bouncing_at_every_other_step_is_no_regular_swing():
+    """Full-batch descent at 3x the stable learning rate: the loss bounces up and down at every
+    update, ~1000x, until the decay brings the rate back: an instability, not an oscillation."""
+    assert kinds(real("families/linreg_blowup_recovered_jsonl")) == ["instability"]
+    assert found("oscillation", _fast(2)) == []
+
+
 def test_the_finding_of_fast_swings_in_full():
     (finding,) = found("oscillation", _fast(10, noise=0.05))
     assert (finding.start_step, finding.end_step) == (0, 1999)
