@@ -226,6 +226,20 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
     return a / a[0] if a[0] > 0 else np.zeros(len(r))
 
 
+def rounded_to(value: np.ndarray, most_decimals: int = 6) -> float | None:
+    """The step a curve was rounded to when it was logged (0.0001 for `%.4f`, as the HF Trainer
+    and many printed logs round), or None for values carrying more decimals than `most_decimals`:
+    a difference of a step or two is the rounding's, not the run's."""
+    finite = value[np.isfinite(value)]
+    for decimals in range(most_decimals + 1):
+        scaled = finite * 10.0**decimals
+        # a float32's error (1e-7 of the value) is allowed, never a hundredth of the step
+        allowed = np.minimum(0.01, 1e-6 * np.maximum(1.0, np.abs(scaled)))
+        if np.all(np.abs(scaled - np.round(scaled)) <= allowed):
+            return 10.0**-decimals
+    return None
+
+
 def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (inclusive) indices of each run of True values."""
     edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))

@@ -66,3 +66,12 @@ def test_autocorrelation_of_a_swing_and_of_a_constant():
     assert a[0] == pytest.approx(1.0)
     assert a[10] == pytest.approx(0.99, abs=1e-3) and a[5] == pytest.approx(-0.995, abs=1e-3)
     assert not signal.autocorrelation(np.full(50, 2.0)).any()
+
+
+@pytest.mark.parametrize(
+    "values, step",
+    [([0.1234, 0.5, np.nan], 1e-4), ([2.0, 3.0], 1.0), ([0.25, 0.5], 0.01), ([1 / 3, 0.5], None)],
+)
+def test_the_rounding_a_logged_curve_went_through(values, step):
+    found = signal.rounded_to(np.array(values))
+    assert found == (pytest.approx(step) if step else None)

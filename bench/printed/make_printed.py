@@ -47,6 +47,34 @@ def train(lr: float, width: int, train_size: int):
         yield epoch, total / len(batches), val
 
 
+def fit_regression(epochs: int):
+    """(epoch, mean training loss, validation loss) of an MLP fitting a smooth noise-free target
+    (mean squared error), which it learns almost exactly: losses of a few ten-thousandths."""
+    import torch
+    from sklearn.datasets import make_friedman1
+
+    torch.manual_seed(0)
+    x, y = make_friedman1(n_samples=1200, noise=0.0, random_state=0)
+    x = torch.tensor(x, dtype=torch.float32)
+    y = torch.tensor(y / 30, dtype=torch.float32).unsqueeze(1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(10, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64), torch.nn.Tanh(),
+        torch.nn.Linear(64, 1),
+    )  # fmt: skip
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for epoch in range(1, epochs + 1):
+        total, batches = 0.0, torch.randperm(1000).split(50)
+        for idx in batches:
+            optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+        with torch.no_grad():
+            val = torch.nn.functional.mse_loss(model(x[1000:]), y[1000:]).item()
+        yield epoch, total / len(batches), val
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     # healthy: the whole training set, a moderate rate
@@ -67,6 +95,14 @@ def main() -> None:
         log.info("Epoch %d - Average Train Loss: %.4f", e, t)
         log.info("Epoch %d - Validation Loss: %.4f", e, v)
     (OUT / "epoch_logging_overfit.log").write_text(stream.getvalue())
+    # a regression learnt almost exactly, logged to four decimals through logging's
+    # `%(asctime)s %(levelname)s:%(message)s`: the last epochs' losses move by the rounding
+    stream = io.StringIO()
+    handler.setStream(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s:%(message)s"))
+    for e, t, v in fit_regression(300):
+        log.info("Epoch %d: Train Loss=%.4f, Val Loss=%.4f", e, t, v)
+    (OUT / "regression_rounded.log").write_text(stream.getvalue())
 
 
 if __name__ == "__main__":

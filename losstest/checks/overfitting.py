@@ -10,10 +10,12 @@ evaluations since the best must stand a quarter of the rise above it (a steady c
 much as a jump that stays); the training loss is compared at the best-validation step and at
 the end of the run. The rise must also stand `significance` times above the point-to-point
 noise of the evaluations (in log space), and `fail_significance` times for a fail: the best of
-a validation loss that swings +-20 % is its luckiest evaluation.
+a validation loss that swings +-20 % is its luckiest evaluation. A value rounded when logged
+(to four decimals, say) must rise `min_rounding_steps` steps of that rounding.
 Why it matters: every step after the best validation loss makes the model worse on new data.
 Parameters: min_rise (0.03 = 3 % in log space), fail_rise (0.2 = 22 %), fail_points (3),
-min_points_after (2), train_drop (0.01), significance (0.5), fail_significance (4).
+min_points_after (2), train_drop (0.01), significance (0.5), fail_significance (4),
+min_rounding_steps (3).
 What to do: keep the checkpoint of the best validation step (early stopping), add
 regularisation (dropout, weight decay, augmentation) or more data, or train for fewer epochs.
 """
@@ -47,6 +49,7 @@ class Params:
     min_points: int = 4
     significance: float = 0.5  # the rise over the noise of one evaluation, for any finding ...
     fail_significance: float = 4.0  # ... and for a fail
+    min_rounding_steps: int = 3  # the rise in steps of the rounding a logged value went through
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
@@ -91,6 +94,8 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
         and rise >= params.fail_significance * noise
     )
     best_v, end_v = v.unscale(best), v.unscale(end)
+    if v.rounding and end_v - best_v < params.min_rounding_steps * v.rounding - 1e-12:
+        return []  # 0.0003 to 0.0005 logged to four decimals: the rounding moved, not the loss
     change = f" ({pct(end_v / best_v)})" if v.is_log else ""
     return [
         Finding(

@@ -9,12 +9,23 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from ..curves import Curve, RunCurves
-from ..signal import Blocks, blocks, coarser, odd, rolling_median, runs_of, to_log, typical_noise
+from ..signal import (
+    Blocks,
+    blocks,
+    coarser,
+    odd,
+    rolling_median,
+    rounded_to,
+    runs_of,
+    to_log,
+    typical_noise,
+)  # fmt: skip
 
 # Checks look at most this many points; longer curves are cut into blocks whose
 # median, peak and spread keep the level, every spike and the noise.
 WORKING_POINTS = 4000
 ZERO_SHARE = 1e-3  # of a loss's starting level: as good as zero
+ROUNDING_STEPS = 2  # of the rounding a logged loss went through: as good as zero
 SPIKE_POINTS = 50_000  # spikes are looked for at a finer resolution: one step, up to this many
 
 
@@ -68,11 +79,17 @@ class Shape:
         return float(np.median(part))
 
     def reached_zero(self, level: float) -> bool:
-        """A loss at a thousandth of its starting level or below (in its own units), or logged
-        as 0 (the HF Trainer rounds to four decimals): it fits its training data exactly, and
-        flat there has nothing left to learn (boosting that stops splitting)."""
+        """A loss at a thousandth of its starting level or below (in its own units), or within
+        a step or two of the rounding it was logged with (0.0001 printed to four decimals; the
+        HF Trainer rounds to four decimals too): it fits its training data as exactly as the log
+        can tell, and flat there has nothing left to learn (boosting that stops splitting)."""
         start = self.unscale(self.edge(0.05, at_end=False))
-        return start > 0 and 0 <= level <= ZERO_SHARE * start
+        floor = max(ZERO_SHARE * start, ROUNDING_STEPS * (self.rounding or 0.0))
+        return start > 0 and 0 <= level <= floor
+
+    @cached_property
+    def rounding(self) -> float | None:
+        return rounded_to(self.value)
 
     def unscale(self, z: float) -> float:
         """A level in the working space back in the curve's own units."""

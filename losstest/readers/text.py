@@ -270,11 +270,12 @@ DIALECTS = (
     ),
     # a training loop's own print, one line an epoch: `Epoch 3/30 - Train Loss: 1.31, Val Loss:
     # 1.40`, `Epoch [3/30], Loss: 1.31`, `epoch 3 | train loss 1.31 | val loss 1.40`, `Epoch 3:
-    # loss=1.31 val_loss=1.40`, also after a logging prefix (`... - INFO - Epoch 3 - ...`)
+    # loss=1.31 val_loss=1.40`, also after a logging prefix (`... - INFO - Epoch 3 - ...`,
+    # `... INFO:Epoch 3: Train Loss=1.31, Val Loss=1.40`)
     Dialect(
         "epoch-line",
         re.compile(
-            r"^(?:[^\n]*?(?: - |\| |\] |: ))??[ \t]*epoch[ \t]*\[?[ \t]*(?P<step>\d+)"
+            r"^(?:[^\n]*?(?: - |\| |\] |:))??[ \t]*epoch[ \t]*\[?[ \t]*(?P<step>\d+)"
             r"(?:[ \t]*/[ \t]*\d+)?[ \t]*\]?(?P<rest>[ \t]*[:,|-][^\n]*)$",
             re.M | re.I,
         ),

@@ -83,6 +83,15 @@ def _noisy_u(noise, rise=0.8):
     return case
 
 
+def _rounded_rise(steps):
+    """A validation loss logged to four decimals: down to 0.0003 at step 500, then up by `steps`
+    of that rounding by step 700, and there to the end."""
+    z = np.where(EVALS <= 500, 0.01 * (0.0003 / 0.01) ** (EVALS / 500), 0.0)
+    later = EVALS > 500
+    z[later] = 0.0003 + steps * 1e-4 * np.minimum(1.0, (EVALS[later] - 500) / 200)
+    return {"loss": TRAIN, "val": np.round(z, 4), "val_steps": EVALS}
+
+
 def _rising_evaluations(count):
     """`count` evaluations between steps 100 and 900, the validation loss rising from 1 to 2.5."""
     steps = np.linspace(100, 900, int(count)).astype(int)
@@ -120,6 +129,8 @@ BOUNDARIES = [
     # 3 evaluations rising from the first are too few to judge, 4 are judged
     Boundary("min_points", _rising_evaluations, quiet=3, fires=4, silences=5, wakes=3),
     Boundary("train_drop", _train_falls_after_best, quiet=0.01, fires=0.015, silences=0.03, wakes=0.003),
+    # 0.0003 to 0.0005 logged to four decimals is the rounding's; to 0.0006, a rise
+    Boundary("min_rounding_steps", _rounded_rise, quiet=2, fires=3, silences=4, wakes=2),
 ]  # fmt: skip
 UNPINNED = {}
 
