@@ -113,6 +113,28 @@ def _steps(raw: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return _forward_fill(whole, finite)
 
 
+def _counted_on_through_epochs(
+    steps: np.ndarray, keep: np.ndarray | None, epoch_column: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """A step that starts again at each epoch (rows of `epoch, batch, loss`) counted on through
+    the epochs, when every place it goes back is a row where the epoch moves on: a resumed run's
+    step goes back with its epoch, or within one."""
+    epoch, present = epoch_column
+    stepped = np.ones(len(steps), dtype=bool) if keep is None else keep
+    if len(steps) < 2 or not np.all(present[stepped]):
+        return steps
+    rows = np.flatnonzero(stepped)
+    step, their_epoch = steps[rows], epoch[rows]
+    back = np.flatnonzero(np.diff(step) < 0) + 1
+    if not len(back) or not np.all(their_epoch[back] > their_epoch[back - 1]):
+        return steps
+    jump = np.zeros(len(rows), dtype=np.int64)
+    jump[back] = step[back - 1] + 1 - step[back]
+    counted = steps.copy()
+    counted[rows] = step + np.cumsum(jump)
+    return counted
+
+
 Column = tuple[np.ndarray, np.ndarray | None]  # (values, present mask; None: every row)
 
 
@@ -153,6 +175,8 @@ def from_columns(
     step_column = _whole(columns[step_col]) if step_col is not None else None
     if step_column is not None and _integral_steps(*step_column):
         steps, keep = _steps(*step_column)
+        if epoch_col is not None:
+            steps = _counted_on_through_epochs(steps, keep, _whole(columns[epoch_col]))
     else:
         step_col = None if step_col not in (None, epoch_col) else step_col
         steps = np.arange(n_rows, dtype=np.int64)

@@ -12,7 +12,7 @@ import losstest
 from losstest.errors import InputError
 from losstest.readers._table import frame_from_table
 
-from .conftest import CORPUS
+from .conftest import CORPUS, DATA
 
 
 def curve(frame, metric):
@@ -128,3 +128,29 @@ def test_what_lies_under_a_missing_arrow_value_is_never_read():
     frame = frame_from_table(pa.table({"step": step, "loss": loss, "lr": [0.1, 0.1, 0.1]}))
     assert curve(frame, "loss") == ([1, 3], [2.0, 1.0])
     assert curve(frame, "lr") == ([1, 1, 3], [0.1, 0.1, 0.1])
+
+
+def test_a_batch_counted_from_zero_each_epoch_is_counted_on_through_the_epochs():
+    """`Epoch,Batch,Loss`, one row a batch (tests/data/printed/epoch_batch_loss.csv, a real
+    loop of 8 epochs x 44 batches): the step runs on through the epochs, no resumed run."""
+    frame = losstest.load(DATA / "printed" / "epoch_batch_loss.csv")
+    steps = frame.loc[frame["metric"] == "Loss", "step"].to_numpy()
+    assert steps.tolist() == list(range(8 * 44))
+    (run,) = losstest.analyze(DATA / "printed" / "epoch_batch_loss.csv").runs
+    assert run.steps == 352 and run.findings == ()
+
+
+@pytest.mark.parametrize(
+    "rows, steps",
+    [
+        # a resumed run: the step goes back with its epoch: kept as written (a restart)
+        ("0,0,2.0\n0,1,1.9\n1,0,1.8\n1,1,1.7\n0,0,1.85\n", [0, 1, 0, 1, 0]),
+        # a step going back within an epoch is no new epoch's count
+        ("0,0,2.0\n0,1,1.9\n0,0,1.8\n1,1,1.7\n", [0, 1, 0, 1]),
+        # counted from 1: the second epoch's batch 1 is step 3
+        ("0,1,2.0\n0,2,1.9\n1,1,1.8\n1,2,1.7\n", [1, 2, 3, 4]),
+    ],
+)
+def test_only_a_step_that_goes_back_as_its_epoch_moves_on_is_counted_on(write, rows, steps):
+    path = write("loop.csv", "epoch,batch,loss\n" + rows)
+    assert losstest.load(path)["step"].tolist() == steps

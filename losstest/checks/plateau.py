@@ -112,10 +112,12 @@ def _flat_from(value: np.ndarray, final: float, tolerance: float) -> int:
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
     """A loss that oscillates is no plateau, however little its median moved; nor is a loss
     that never moved while its validation loss climbed: the model fits noise, the targets
-    carry nothing it can learn (underfitting says so)."""
+    carry nothing it can learn (underfitting says so); nor one that never fell because it rose
+    (a divergence says so)."""
     never_moved = "improvement" in finding.evidence
     return any(
         f.kind == "oscillation"
+        or (never_moved and f.kind == "divergence")
         or (never_moved and f.kind == "underfitting" and f.evidence.get("rose") is True)
         for f in findings
     )

@@ -132,7 +132,21 @@ def test_a_plateau_gives_way_to_an_oscillation_and_never_moving_to_fitting_noise
     assert plateau.superseded(never_moved, [fitting_noise])
     assert not plateau.superseded(flat_line, [fitting_noise])  # a flat line is a flat line
     not_rising = finding("underfitting", basis="validation never improved", rose=False)
-    assert not plateau.superseded(never_moved, [not_rising, finding("divergence")])
+    assert not plateau.superseded(never_moved, [not_rising, finding("underfitting")])
+    # a loss that never fell because it rose has diverged; a flat line after a rise is flat
+    assert plateau.superseded(never_moved, [finding("divergence")])
+    assert not plateau.superseded(flat_line, [finding("divergence")])
+
+
+def test_a_loss_that_never_fell_because_it_rose_diverged():
+    """A GAN's generator loss: level for a while, then up x3 as the discriminator wins."""
+    t = np.arange(1000)
+    loss = (
+        0.7
+        * np.exp(np.clip(t - 300, 0, None) / 600)
+        * np.exp(0.05 * np.random.default_rng(0).standard_normal(1000))
+    )
+    assert kinds(made_up(loss)) == ["divergence"]
 
 
 def test_a_real_plateau_in_full():
