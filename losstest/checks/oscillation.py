@@ -11,13 +11,15 @@ Swings faster than about twenty logged points a cycle, which the bins cannot res
 by their regularity instead: the level around its trend (a running median over `trend_span` of
 the run) correlates with itself at least `period_correlation` one period on and at most minus
 that half a period on, over at least `min_swings` periods of four points or more.
-Swings that are a few isolated jumps above `jump_ratio` times the level before them, up less
+Swings that died out, the level over the last `settled_share` of the run moving less than
+`settled_ratio` of the largest swing, were ringing the run left behind. Swings that are a few
+isolated jumps above `jump_ratio` times the level before them, up less
 than `max_duty` of the run, are spikes or instabilities instead.
 Why it matters: a learning rate too high makes the loss bounce instead of descend; the run
 wastes steps and often diverges later.
 Parameters: min_swings (3), min_amplitude (0.2 = 22 % in log space), significance (4),
 bins (64), bin_points (5), jump_ratio (3), max_duty (0.3), period_correlation (0.55), trend_span
-(0.125).
+(0.125), settled_share (0.3), settled_ratio (0.25).
 What to do: lower the learning rate (by 3-10x), lower Adam's beta2 or momentum, add warmup,
 clip gradients, or raise the batch size.
 """
@@ -58,6 +60,8 @@ class Params:
     min_points: int = 24
     period_correlation: float = 0.55  # of the level with itself a period on (and -, half one)
     trend_span: float = 0.125  # of the run: the trend the regular swings are measured around
+    settled_share: float = 0.3  # of the run, at its end, where swings that died out are ...
+    settled_ratio: float = 0.25  # ... a level moving less than this share of the largest swing
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
@@ -65,7 +69,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     if shape is None:
         return []
     swings = _zigzag(shape, params) or _regular(shape, params)
-    if swings is None:
+    if swings is None or _settled(shape, swings, params):
         return []
     metric = curves.train.metric
     size = f"x{math.exp(swings.typical):.2g}" if shape.is_log else f"{swings.typical:.2g} IQR"
@@ -94,6 +98,7 @@ class Swings:
     start: int
     end: int
     typical: float  # height of a swing, in the shape's units
+    largest: float
     period: int | None  # steps
 
 
@@ -120,6 +125,7 @@ def _zigzag(shape: Shape, params: Params) -> Swings | None:
         int(steps[starts[first]]),
         int(steps[ends[last] + 1]),
         float(np.median(heights)),
+        float(np.max(heights)),
         int(np.median(np.diff(peaks))) if len(peaks) > 1 else None,
     )
 
@@ -151,8 +157,19 @@ def _regular(shape: Shape, params: Params) -> Swings | None:
         int(steps[0]),
         int(steps[-1]),
         typical,
+        typical,
         int(np.median(steps[period:] - steps[:-period])),
     )
+
+
+def _settled(shape: Shape, swings: Swings, params: Params) -> bool:
+    """Swings that died out: a loss ringing after a start at the edge of stability (momentum at
+    a high rate) that the run left behind, its level over the last `settled_share` moving less
+    than `settled_ratio` of the largest swing."""
+    level = shape.blocks.median
+    tail = level[-max(3, round(params.settled_share * len(level))) :]
+    moving = float(np.percentile(tail, 95) - np.percentile(tail, 5))
+    return moving < params.settled_ratio * swings.largest
 
 
 def _isolated_jumps(shape, peaks: np.ndarray, params: Params) -> bool:

@@ -105,6 +105,13 @@ def test_a_loss_crossing_zero_swings_in_iqr_units():
     assert finding.evidence["log_space"] is False and "IQR" in finding.message
 
 
+def _settling(late, flat_from=0.7):
+    """8 swings of x e^+-0.5 over the run, at `late` of that size from `flat_from` of it on."""
+    amplitude = np.where(T < flat_from * len(T), 0.5, 0.5 * late)
+    noise = 0.005 * np.random.default_rng(0).standard_normal(len(T))
+    return 3.0 * np.exp(amplitude * np.sin(2 * np.pi * T * 8 / len(T)) + noise)
+
+
 def _jumps(ratio, share):
     """A healthy run x`ratio` for `share` of every 400 steps."""
     loss = healthy_curve(3000)
@@ -123,6 +130,10 @@ BOUNDARIES = [
     # up 20 % of the time: x2.75 swings, x3 jumps
     Boundary("jump_ratio", lambda ratio: _jumps(ratio, 0.2), quiet=3.0, fires=2.75, silences=2.0, wakes=4.0),
     # swings every 10 points in noise of 32 % correlate 0.56 a period on, in 33 % 0.54
+    # swings a quarter as large over the last 30 % of the run go on; under a quarter, they died out
+    Boundary("settled_ratio", _settling, quiet=0.24, fires=0.25, silences=0.3, wakes=0.2),
+    # swings that stop 30 % before the end died out; 28 % before, they may yet go on
+    Boundary("settled_share", lambda at: _settling(0.0, at), quiet=0.7, fires=0.72, silences=0.2, wakes=0.4),
     Boundary("period_correlation", lambda noise: _fast(10, noise), quiet=0.33, fires=0.32, silences=0.65, wakes=0.45),
 ]  # fmt: skip
 UNPINNED = {
