@@ -107,7 +107,7 @@ def test_a_loss_crossing_zero_swings_in_iqr_units():
 
 def _settling(late, flat_from=0.7):
     """8 swings of x e^+-0.5 over the run, at `late` of that size from `flat_from` of it on."""
-    amplitude = np.where(T < flat_from * len(T), 0.5, 0.5 * late)
+    amplitude = np.where(flat_from * len(T) > T, 0.5, 0.5 * late)
     noise = 0.005 * np.random.default_rng(0).standard_normal(len(T))
     return 3.0 * np.exp(amplitude * np.sin(2 * np.pi * T * 8 / len(T)) + noise)
 
