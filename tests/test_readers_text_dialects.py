@@ -195,6 +195,16 @@ def test_a_training_loops_own_print_one_line_an_epoch(log, train, val, epochs, k
     assert [f.kind for f in run.findings if f.severity != "info"] == kinds
 
 
+def test_an_epochs_numbers_on_the_lines_below_its_heading():
+    """`epoch   3` on a line of its own, then `loss: 4.93` and `test accuracy: 27.41%, (...)`."""
+    frame = losstest.load(PRINTED / "epoch_block.log")
+    steps, values = metric(frame, "loss")
+    assert list(steps) == list(range(1, 41)) and values[0] == pytest.approx(2.298532)
+    assert set(frame["metric"].unique()) == {"loss"}  # `27.41%` carries a unit: no number
+    (run,) = losstest.analyze(PRINTED / "epoch_block.log").runs
+    assert run.findings == () and run.verdict == "pass"
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -150,6 +150,13 @@ def _epoch_line(match: re.Match) -> Record | None:
     return record if any("loss" in k.lower() for k in record) else None
 
 
+def _epoch_block(match: re.Match) -> Record | None:
+    pairs = _pairs(match["rest"])
+    return (
+        {"step": float(match["step"])} | pairs if any("loss" in k.lower() for k in pairs) else None
+    )
+
+
 def _fairseq(match: re.Match) -> Record:
     """One fairseq line: progress (`train_inner`: bare names), an epoch's training summary
     (`train/`) or a validation (`<subset>/`), stepped by `num_updates`."""
@@ -280,6 +287,17 @@ DIALECTS = (
             re.M | re.I,
         ),
         _epoch_line,
+    ),
+    # an epoch's numbers on the lines below its own heading: `epoch   3`, then `loss: 4.93` and
+    # `test accuracy: 27.41%`, until the next heading
+    Dialect(
+        "epoch-block",
+        re.compile(
+            r"^[ \t]*epoch[ \t:=#]*(?P<step>\d+)(?:[ \t]*/[ \t]*\d+)?[ \t]*\n"
+            r"(?P<rest>(?:(?![ \t]*epoch\b)[^\n]*(?:\n|$)){1,20})",
+            re.M | re.I,
+        ),
+        _epoch_block,
     ),
     # PyTorch tutorials: `Epoch [1/5], Step [100/600], Loss: 0.2345` (also `Iter`, `Batch`)
     Dialect(
