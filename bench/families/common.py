@@ -32,15 +32,12 @@ class Run:
     reason: str
     train: Callable[..., None] = field(repr=False, compare=False)
     options: dict = field(default_factory=dict)
-    batch: int | None = None  # a batch made wholly held out (3): never drawn, always held out
+    batch: int | None = None  # a batch made wholly held out (3, 4): never drawn, always held out
 
 
-HELD_OUT_BATCH = 3
-
-
-def held_out_batch(runs: list[Run]) -> list[Run]:
+def held_out_batch(batch: int, runs: list[Run]) -> list[Run]:
     """Runs made as one batch before any check was tuned or scored on them: all held out."""
-    return [replace(run, batch=HELD_OUT_BATCH) for run in runs]
+    return [replace(run, batch=batch) for run in runs]
 
 
 def single_thread(seed: int) -> None:
@@ -52,29 +49,72 @@ def single_thread(seed: int) -> None:
     np.random.seed(seed)
 
 
-def digits(seed: int = 0, train_size: int | None = None):
-    """sklearn's 8x8 digits (shipped with sklearn), scaled to [0, 1], split 75/25."""
-    from sklearn.datasets import load_digits
-
-    x, y = load_digits(return_X_y=True)
+def split_75_25(x: np.ndarray, y: np.ndarray, seed: int, train_size: int | None):
     order = np.random.default_rng(seed).permutation(len(x))
-    x, y = x[order].astype(np.float32) / 16.0, y[order].astype(np.int64)
+    x, y = x[order], y[order]
     split = int(0.75 * len(x))
     end = split if train_size is None else train_size
     return x[:end], y[:end], x[split:], y[split:]
 
 
-def diabetes(seed: int = 0):
-    """sklearn's diabetes regression set, standardised, split 75/25."""
+def digits(seed: int = 0, train_size: int | None = None):
+    """sklearn's 8x8 digits (shipped with sklearn), scaled to [0, 1], split 75/25."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return split_75_25(x.astype(np.float32) / 16.0, y.astype(np.int64), seed, train_size)
+
+
+def diabetes(seed: int = 0, raw_target: bool = False):
+    """sklearn's diabetes regression set, standardised (the target too unless `raw_target`: a
+    count-like progression score, 25 to 346), split 75/25."""
     from sklearn.datasets import load_diabetes
 
     x, y = load_diabetes(return_X_y=True)
     order = np.random.default_rng(seed).permutation(len(x))
     x, y = x[order].astype(np.float32), y[order].astype(np.float32)
     x = (x - x.mean(0)) / x.std(0)
-    y = (y - y.mean()) / y.std()
+    if not raw_target:
+        y = (y - y.mean()) / y.std()
     split = int(0.75 * len(x))
     return x[:split], y[:split], x[split:], y[split:]
+
+
+def breast_cancer(seed: int = 0, train_size: int | None = None):
+    """sklearn's breast-cancer table (569 rows, 30 features, 2 classes), standardised."""
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    x = ((x - x.mean(0)) / x.std(0)).astype(np.float32)
+    return split_75_25(x, y.astype(np.int64), seed, train_size)
+
+
+def moons(seed: int = 0):
+    """sklearn's two moons (2,000 points, noise 0.05): the y of a point given its x has two
+    branches over most of the range, a density no single Gaussian fits."""
+    from sklearn.datasets import make_moons
+
+    points, _ = make_moons(2000, noise=0.05, random_state=seed)
+    points = points.astype(np.float32)
+    return split_75_25(points[:, :1], points[:, 1], seed, None)
+
+
+STDLIB_MODULES = ("argparse", "collections", "dataclasses", "json", "pathlib", "textwrap")
+
+
+def source_lines(seed: int = 0, train_size: int | None = None):
+    """Lines of standard-library source (at least 16 characters), each labeled with the module
+    it comes from (STDLIB_MODULES): a six-class text classification task."""
+    import importlib
+
+    lines, labels = [], []
+    for label, name in enumerate(STDLIB_MODULES):
+        source = inspect.getsource(importlib.import_module(name))
+        kept = [line.strip() for line in source.splitlines() if len(line.strip()) >= 16]
+        lines += kept
+        labels += [label] * len(kept)
+    x, y, vx, vy = split_75_25(np.array(lines, dtype=object), np.array(labels), seed, train_size)
+    return list(x), y.astype(np.int64), list(vx), vy.astype(np.int64)
 
 
 def stdlib_text() -> str:

@@ -128,7 +128,7 @@ RUNS = [
 ]  # fmt: skip
 
 # batch 3: held out of the retuning (see torch_runs.py)
-RUNS += held_out_batch([
+RUNS += held_out_batch(3, [
     gpt2_run("gpt2_finetune_lowlr", "pass", [], "pre-trained unlogged for 300 steps, then fine-tuned at lr 3e-4 on another part of the library: a few percent better", pretrain_steps=300, steps=120, lr=3e-4, warmup_steps=5, seed=3),
     gpt2_run("gpt2_plateau", "fail", ["plateau"], "lr 1e-7, constant: the loss never moves from its value at initialisation", lr=1e-7, scheduler="constant", warmup_steps=0, steps=200, seed=4),
 ])  # fmt: skip

@@ -36,7 +36,7 @@ from common import (  # noqa: E402
 
 @dataclass(frozen=True)
 class Setup:
-    model: str = "mlp"  # mlp | cnn | logreg | lstm
+    model: str = "mlp"  # mlp | cnn | logreg | lstm | cnn1d
     epochs: int = 30
     lr: float = 1e-3
     optimizer: str = "adam"
@@ -66,6 +66,13 @@ def build(setup: Setup):
         ],
         "logreg": [],
         "lstm": [layers.Reshape((8, 8)), layers.LSTM(w)],  # the eight rows as a sequence
+        "cnn1d": [  # along the 64 pixels as one sequence
+            layers.Reshape((64, 1)),
+            layers.Conv1D(w // 4, 5, padding="same", activation="relu"),
+            layers.MaxPooling1D(),
+            layers.Conv1D(w // 2, 5, padding="same", activation="relu"),
+            layers.GlobalMaxPooling1D(),
+        ],
     }[setup.model]
     model = keras.Sequential([keras.Input((64,)), *body, layers.Dense(10)])
     optimizer = (
@@ -183,12 +190,20 @@ RUNS = [
 ]  # fmt: skip
 
 # batch 3: held out of the retuning (see torch_runs.py)
-RUNS += held_out_batch([
+RUNS += held_out_batch(3, [
     keras_run("keras_lstm_short_csvlogger", "keras_csvlogger", "pass", [], "an LSTM over the digit rows, 15 epochs: a run of 15 points", model="lstm", epochs=15, lr=3e-3, batch=32, seed=33),
     keras_run("keras_lstm_healthy_stdout_v1", "keras_stdout_v1", "pass", [], "an LSTM, batch 16, 20 epochs, progress bars", model="lstm", epochs=20, batch=16, seed=34),
     keras_run("keras_lstm_chance_history", "keras_history", "warn", ["underfitting"], "labels shuffled by a broken pipeline: the LSTM's loss stays at chance", model="lstm", shuffled_labels=True, epochs=20, seed=35),
     keras_run("keras_lstm_overfit_stdout_v2", "keras_stdout_v2", "fail", ["overfitting"], "an LSTM on 150 training digits for 150 epochs: validation climbs steadily", model="lstm", train_size=150, width=128, epochs=150, batch=16, seed=36),
     keras_run("keras_mlp_nan_stdout_v1", "keras_stdout_v1", "fail", ["nan"], "a LearningRateScheduler that multiplies SGD's lr by 1e12 from epoch 6: the weights overflow and the loss turns NaN", optimizer="sgd", lr=0.01, epochs=12, lr_jump=(6, 1e12), batch=32, seed=37),
+])  # fmt: skip
+
+
+# batch 4: held out (see torch_runs.py)
+RUNS += held_out_batch(4, [
+    keras_run("keras_cnn1d_healthy_stdout_v1", "keras_stdout_v1", "pass", [], "a 1-D CNN along the pixels, Adam, 20 epochs of batch 32, progress bars", model="cnn1d", epochs=20, batch=32, seed=65),
+    keras_run("keras_cnn1d_chance_history", "keras_history", "warn", ["underfitting"], "labels shuffled by a broken pipeline: the 1-D CNN's loss stays at chance", model="cnn1d", width=32, shuffled_labels=True, epochs=20, seed=66),
+    keras_run("keras_cnn1d_divergence_csvlogger", "keras_csvlogger", "fail", ["divergence"], "Adam at lr 3e-3, then a LearningRateScheduler that multiplies the lr by 100 from epoch 15: the loss rises and stays up", model="cnn1d", lr=3e-3, epochs=30, lr_jump=(15, 100.0), seed=67),
 ])  # fmt: skip
 
 

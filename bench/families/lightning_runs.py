@@ -1,6 +1,7 @@
 """PyTorch Lightning models of sklearn's digits logged by Lightning's own CSVLogger
 (`lightning_logs/version_0/metrics.csv`: train rows every few steps, validation rows at each
-epoch's end, blanks between).
+epoch's end, blanks between) or, from batch 4 on, its TensorBoardLogger
+(`lightning_logs/version_0/events.out.tfevents.*`).
 
     python bench/families/lightning_runs.py OUT_DIR [--only NAME ...]
 """
@@ -24,7 +25,7 @@ from torch_runs import Setup as LoopSetup
 
 @dataclass(frozen=True)
 class Setup:
-    model: str = "mlp"  # a family of torch_runs: mlp | vae | lstm | resnet | autoencoder
+    model: str = "mlp"  # a family of torch_runs (FAMILIES)
     epochs: int = 30
     lr: float = 1e-3
     train_size: int | None = None
@@ -75,8 +76,10 @@ def train(run: Run, out: Path) -> Recorder:
     single_thread(setup.seed)
     module = Module(setup)
     indices = TensorDataset(torch.arange(module.task.n))
+    loggers = {"lightning_csv": L.pytorch.loggers.CSVLogger,
+               "lightning_tb": L.pytorch.loggers.TensorBoardLogger}  # fmt: skip
     trainer = L.Trainer(
-        max_epochs=setup.epochs, logger=L.pytorch.loggers.CSVLogger(str(out)),
+        max_epochs=setup.epochs, logger=loggers[run.writer](str(out)),
         log_every_n_steps=5, enable_checkpointing=False, enable_progress_bar=False,
         enable_model_summary=False, accelerator="cpu", deterministic=True,
     )  # fmt: skip
@@ -90,8 +93,8 @@ def train(run: Run, out: Path) -> Recorder:
     return module.recorder
 
 
-def lightning_run(name, verdict, kinds, reason, **setup) -> Run:
-    return Run(name, setup.get("model", "mlp"), "lightning_csv", verdict, tuple(kinds), reason,
+def lightning_run(name, verdict, kinds, reason, writer="lightning_csv", **setup) -> Run:
+    return Run(name, setup.get("model", "mlp"), writer, verdict, tuple(kinds), reason,
                train, {"setup": Setup(**setup)})  # fmt: skip
 
 
@@ -104,10 +107,18 @@ RUNS = [
 ]  # fmt: skip
 
 # batch 3: held out of the retuning (see torch_runs.py)
-RUNS += held_out_batch([
+RUNS += held_out_batch(3, [
     lightning_run("lightning_lstm_smallbatch", "pass", [], "an LSTM over the digit rows, batch 8 with dropout 0.2, a train row every 5 steps", model="lstm", batch=8, epochs=8, lr=2e-3, seed=30, task={"dropout": 0.2}),
     lightning_run("lightning_autoencoder_healthy", "pass", [], "an autoencoder, Adam, 25 epochs of batch 16", model="autoencoder", batch=16, epochs=25, seed=31),
     lightning_run("lightning_resnet_smoothing", "pass", [], "a ResNet with label smoothing 0.1, batch 16, 10 epochs", model="resnet", batch=16, epochs=10, seed=32, task={"label_smoothing": 0.1}),
+])  # fmt: skip
+
+
+# batch 4: held out (see torch_runs.py)
+RUNS += held_out_batch(4, [
+    lightning_run("lightning_tabular_smoothing_tb", "pass", [], "a tabular MLP on the breast-cancer table with label smoothing 0.1 and dropout 0.2, batch 16, 20 epochs: the loss levels off well above zero", writer="lightning_tb", model="tabular", batch=16, epochs=20, seed=62, task={"label_smoothing": 0.1, "dropout": 0.2}),
+    lightning_run("lightning_tabular_plateau_tb", "fail", ["plateau"], "Adam at lr 1e-8: the tabular MLP's loss never moves", writer="lightning_tb", model="tabular", lr=1e-8, batch=16, epochs=15, seed=63),
+    lightning_run("lightning_denoiser_healthy", "pass", [], "a U-Net denoiser, Adam, 8 epochs of batch 32", model="denoiser", epochs=8, lr=3e-3, seed=64),
 ])  # fmt: skip
 
 

@@ -7,8 +7,8 @@ tests/data/families/<run>/ and write tests/data/families/labels.json.
 Each run's label comes from how it was made (the script's table) and is checked against the
 numbers the run produced; a disagreement is printed and the command exits 1. Held-out runs are
 drawn once, with a fixed seed, among runs that have no held_out decision yet, except a batch
-made wholly held out (`Run.batch`: batch 3), whose runs are all held out; a run marked `tuned`
-(a check was tuned on it) is never held out again.
+made wholly held out (`Run.batch`: batches 3 and 4), whose runs are all held out; a run marked
+`tuned` (a check was tuned on it) is never held out again.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ ABOUT = (
     "run was made (reason) and was checked against the numbers it produced (measured). "
     "verdict: pass | warn | fail | problem (no loss metric: must not pass). kinds: the warn/fail "
     "finding kinds expected. held_out: drawn at random with a fixed seed before any check was "
-    "scored on the run. batch: 3 marks the runs made as one batch wholly held out, trained and "
-    "labeled before the checks were retuned on the other runs (none of them drawn). Rule: a run "
+    "scored on the run. batch: 3 or 4 marks the runs made as one batch wholly held out, trained "
+    "and labeled before losstest scored any of them (none of them drawn). Rule: a run "
     "ever used to tune a check gets tuned: true and is never held out again."
 )
 
