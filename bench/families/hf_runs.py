@@ -1,6 +1,7 @@
 """Tiny GPT-2 character models (transformers' GPT2Config, random init: nothing is downloaded)
 trained by the Hugging Face Trainer on standard-library source, with the Trainer's own
-`trainer_state.json` (log_history) kept.
+`trainer_state.json` (log_history) kept; from batch 4 on, tiny BERT classifiers (BertConfig,
+random init) telling which standard-library module a line of source comes from.
 
     python bench/families/hf_runs.py OUT_DIR [--only NAME ...]
 """
@@ -16,12 +17,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import (  # noqa: E402
+    STDLIB_MODULES,
     Recorder,
     Run,
     Writer,
     held_out_batch,
     main_for,
     single_thread,
+    source_lines,
     stdlib_text,
 )
 
@@ -38,6 +41,7 @@ class Setup:
     scheduler: str = "cosine"
     warmup_steps: int = 20
     cycles: int = 1  # of the cosine_with_restarts schedule
+    train_lines: int | None = None  # the BERT classifier's training lines (a few: overfitting)
     seed: int = 0
 
 
@@ -105,6 +109,11 @@ def train(run: Run, out: Path) -> Recorder:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trainer.train()
+    return recorded(trainer, out)
+
+
+def recorded(trainer, out: Path) -> Recorder:
+    """Keeps the Trainer's own log and gives its losses to the label check."""
     trainer.state.save_to_json(str(out / "trainer_state.json"))
     recorder = Recorder(Writer())
     for entry in trainer.state.log_history:
@@ -112,6 +121,50 @@ def train(run: Run, out: Path) -> Recorder:
             if key in entry:
                 recorder.log(entry["step"], {name: entry[key]})
     return recorder
+
+
+class Lines(torch.utils.data.Dataset):
+    """Lines of source as character ids (0 pads them to CONTEXT), with their module's label."""
+
+    def __init__(self, lines: list[str], labels, chars: list[str]) -> None:
+        self.ids = torch.zeros(len(lines), CONTEXT, dtype=torch.long)
+        for row, line in enumerate(lines):
+            codes = [chars.index(c) + 1 for c in line[:CONTEXT]]
+            self.ids[row, : len(codes)] = torch.tensor(codes)
+        self.labels = torch.as_tensor(labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict:
+        ids = self.ids[i]
+        return {"input_ids": ids, "attention_mask": (ids > 0).long(), "labels": self.labels[i]}
+
+
+def train_classifier(run: Run, out: Path) -> Recorder:
+    from transformers import BertConfig, BertForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    setup: Setup = run.options["setup"]
+    single_thread(setup.seed)
+    x, y, vx, vy = source_lines(setup.seed, setup.train_lines)
+    chars = sorted(set("".join(x) + "".join(vx)))
+    config = BertConfig(vocab_size=len(chars) + 1, hidden_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, intermediate_size=128,
+                        max_position_embeddings=CONTEXT, num_labels=len(STDLIB_MODULES))  # fmt: skip
+    model = BertForSequenceClassification(config)
+    evaluation = Lines(vx[:256], vy[:256], chars)
+    trainer = trainer_for(model, setup, out, Lines(x, y, chars), evaluation, setup.steps, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.train()
+    return recorded(trainer, out)
+
+
+def bert_run(name, verdict, kinds, reason, **setup) -> Run:
+    return Run(name, "bert_cls", "hf_trainer", verdict, tuple(kinds), reason, train_classifier,
+               {"setup": Setup(**setup)})  # fmt: skip
 
 
 def gpt2_run(name, verdict, kinds, reason, **setup) -> Run:
@@ -131,6 +184,13 @@ RUNS = [
 RUNS += held_out_batch(3, [
     gpt2_run("gpt2_finetune_lowlr", "pass", [], "pre-trained unlogged for 300 steps, then fine-tuned at lr 3e-4 on another part of the library: a few percent better", pretrain_steps=300, steps=120, lr=3e-4, warmup_steps=5, seed=3),
     gpt2_run("gpt2_plateau", "fail", ["plateau"], "lr 1e-7, constant: the loss never moves from its value at initialisation", lr=1e-7, scheduler="constant", warmup_steps=0, steps=200, seed=4),
+])  # fmt: skip
+
+
+# batch 4: held out (see torch_runs.py)
+RUNS += held_out_batch(4, [
+    bert_run("bert_cls_healthy", "pass", [], "a 2-layer BERT from random init classifying lines of source by module, warmup then cosine", steps=400, lr=1e-3, seed=68),
+    bert_run("bert_cls_overfit", "fail", ["overfitting"], "the BERT classifier on 48 training lines for 400 steps at a constant lr: validation climbs steadily", train_lines=48, steps=400, lr=1e-3, scheduler="constant", seed=69),
 ])  # fmt: skip
 
 
