@@ -3,7 +3,8 @@ never moved.
 
 What it detects: a run whose loss never fell by more than `min_improvement` (or than its noise
 can explain) from its starting level (a frozen model, a learning rate near zero, a broken
-gradient), or whose loss flat-lined
+gradient), unless it was logged only from past the middle of its steps on (a stretch of a
+resumed run, late in its schedule, has no start to judge by), or whose loss flat-lined
 — the very same value, to `flat_tolerance`, for the last `flat_fraction` of the run — after
 having moved (dead units, a NaN swallowed inside the model, a stalled data loader).
 Algorithm: starting level = median of the first `window` of the run, best = lowest point of the
@@ -55,7 +56,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     first, last = int(shape.step[0]), int(shape.step[-1])
     start_v, best_v = shape.unscale(start), shape.unscale(best)
     noise = 2 * math.sqrt(2) * shape.level_error(shape.window(params.window))
-    if start - best < max(params.min_improvement, noise):
+    if not shape.resumed and start - best < max(params.min_improvement, noise):
         return [
             Finding(
                 KIND,

@@ -78,6 +78,12 @@ class Shape:
         part = self.blocks.median[-k:] if at_end else self.blocks.median[:k]
         return float(np.median(part))
 
+    @cached_property
+    def resumed(self) -> bool:
+        """A stretch of a resumed run, logged only from past the middle of its steps on (picked
+        up from a checkpoint late in its schedule): it has no start to judge its progress by."""
+        return bool(self.step[0] > 0.5 * self.step[-1])
+
     def reached_zero(self, level: float) -> bool:
         """A loss at a thousandth of its starting level or below (in its own units), or within
         a step or two of the rounding it was logged with (0.0001 printed to four decimals; the

@@ -5,7 +5,9 @@ configured `target` (fail), or within `chance_fraction` of the chance level ln(V
 vocabulary size or class count is known, or — knowing neither — still within
 `min_improvement` of where the run started (for a run logged from its first steps on); or a
 validation loss that never fell `min_val_improvement` below its first evaluations (unless it
-is still falling at its last three: a fine-tune improving slowly). A training
+is still falling at its last three: a fine-tune improving slowly; or its first evaluation came
+after the training loss had fallen `learned_fall`, or in a stretch of a resumed run: no
+start). A training
 loss that never moved beside a validation loss that never improved but climbed (by
 `min_val_rise` or more) is a model fitting noise, the targets carrying nothing it can learn
 (labels shuffled or mismatched): underfitting, not the plateau of a frozen or stuck model.
@@ -13,7 +15,7 @@ Why it matters: the model learned little: too small, too short, a learning rate 
 inputs and labels that do not match.
 Parameters: chance_fraction (0.9), min_improvement (0.1 = the loss fell by less than 10 %),
 window (0.05 of the run), min_val_improvement (0.02 in log space), min_val_points (5),
-min_val_rise (0.005 in log space); target
+min_val_rise (0.005 in log space), learned_fall (0.5 in log space); target
 and chance level from the configuration or --vocab-size.
 What to do: train longer or with a higher learning rate, use a larger model, and check the data
 pipeline (shuffled labels, wrong targets, padding counted in the loss).
@@ -28,7 +30,7 @@ import numpy as np
 from ..curves import RunCurves
 from ..formatting import num, rounded
 from ..report import Finding, Mark, Severity
-from .shape import shape_of
+from .shape import Shape, shape_of
 
 KIND = "underfitting"
 CODE = "LT202"
@@ -49,6 +51,7 @@ class Params:
     min_val_improvement: float = 0.02  # log units the validation loss must fall at least once
     min_val_points: int = 5
     min_val_rise: float = 0.005  # log units: a validation loss that climbs so much fits noise
+    learned_fall: float = 0.5  # log units the training loss fell before the first evaluation
 
 
 def detect(curves: RunCurves, params: Params) -> list[Finding]:
@@ -81,10 +84,10 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
                 chance=rounded(curves.chance),
             )
         return []
-    from_scratch = first <= 0.01 * last  # a resumed stretch has no start to judge by
     val = _val_never_improved(curves, params)
     if val and val[0].evidence["rose"]:
         return val  # whatever the training loss did: it fits noise
+    from_scratch = first <= 0.01 * last  # a fine-tune logged from a few steps in has no start
     if shape.is_log and from_scratch and final >= (1 - params.min_improvement) * start:
         fell = 1 - final / start
         return found(
@@ -104,6 +107,8 @@ def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
     if val is None or len(shape_of(val)) < params.min_val_points or not shape_of(val).is_log:
         return []
     v = shape_of(val)
+    if _evaluated_late(curves, v, params):
+        return []
     first, last = float(np.median(v.z[:3])), float(np.median(v.z[-3:]))
     if first - float(v.z.min()) >= params.min_val_improvement:
         return []
@@ -129,6 +134,18 @@ def _val_never_improved(curves: RunCurves, params: Params) -> list[Finding]:
             },
         )  # fmt: skip
     ]
+
+
+def _evaluated_late(curves: RunCurves, v: Shape, params: Params) -> bool:
+    """Whether the first evaluation came too late to be a start: after the training loss had
+    fallen `learned_fall` (a model that learned before it was first evaluated: its validation
+    loss has no start left to improve on), or in a stretch of a resumed run."""
+    if curves.train is None or len(shape_of(curves.train)) < 2:
+        return False
+    t = shape_of(curves.train)
+    near = np.abs(t.step - v.step[0]) <= max(1, (t.step[-1] - t.step[0]) // 40)
+    then = float(np.median(t.z[near])) if near.any() else float(np.interp(v.step[0], t.step, t.z))
+    return t.resumed or t.edge(params.window, at_end=False) - then >= params.learned_fall
 
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:

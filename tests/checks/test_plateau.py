@@ -160,3 +160,12 @@ def test_a_real_plateau_in_full():
     )
     assert found.message == "loss never moved: 4.567 at the start, at best 4.535 over 800 steps"
     assert dict(found.evidence) == {"start": 4.56728, "best": 4.53454, "improvement": 0.00719526}
+
+
+@pytest.mark.parametrize("first, found", [(400, ["plateau"]), (600, [])])
+def test_a_stretch_of_a_resumed_run_has_no_start_to_judge(first, found):
+    """A flat loss logged from step 400 of 1,000 never moved; logged only from step 600 on (past
+    the middle of its steps: a run resumed late in its schedule) it has no start to judge by."""
+    steps = np.arange(first, 1000)
+    loss = 2.0 * np.exp(0.01 * np.random.default_rng(0).standard_normal(len(steps)))
+    assert kinds(made_up(loss, steps=steps)) == found

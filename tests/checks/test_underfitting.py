@@ -111,6 +111,22 @@ def _val_points(points):
     }
 
 
+def _learned_before_evaluated(fall):
+    """A training loss falling by `fall` (log) before a validation loss first evaluated at step
+    200, flat from there on: the validation loss never improves on its first evaluation."""
+    train = 3.0 * np.exp(-fall * np.minimum(T, 200) / 200 - 0.05 * T / N) * _noise(N, 0.01)
+    evals = np.arange(200, N, 30)
+    return {"loss": train, "val": 1.5 * np.exp(0.0004 * np.arange(len(evals))), "val_steps": evals}
+
+
+def test_a_validation_loss_first_evaluated_after_the_learning_has_no_start():
+    """Quantile regression: its pinball loss fell from 0.48 to 0.21 before the first evaluation,
+    which the validation loss then improved on by 1 %: no finding. A stretch of a resumed run,
+    logged from update 1,501 of 2,000, has no start either."""
+    assert of_kind(real("families/quantile_losses_csv"), "underfitting") == []
+    assert kinds(real("families/char_transformer_resumed_fairseq_new")) == []
+
+
 def test_a_real_validation_loss_that_never_improved_warns():
     (finding,) = of_kind(real("families/logreg_chance_mlflow"), "underfitting")
     assert finding.severity == "warn" and finding.evidence["basis"] == "validation never improved"
@@ -127,6 +143,8 @@ BOUNDARIES = [
     Boundary("window", _chance_at_the_end, quiet=12, fires=14, silences=0.07, wakes=0.03),
     # 10 points are judged, 9 are too few (10 is also the most min_points can ask)
     Boundary("min_points", _few, quiet=9, fires=10, silences=None, wakes=9),
+    # a training loss down x1.65 before the first evaluation has learned; down x1.5, not yet
+    Boundary("learned_fall", _learned_before_evaluated, quiet=0.55, fires=0.45, silences=0.4, wakes=0.6),
 ]  # fmt: skip
 
 
