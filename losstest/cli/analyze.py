@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import InputError
 from ..exit_codes import ERROR, exit_code
 from ..report import Severity
 from ..reporters import REPORT_FORMATS
@@ -87,8 +88,10 @@ def analyze(
             fail_on=Severity(fail_on.value) if fail_on else None,
         )  # fmt: skip
         options = readers.options(input_format, chosen.step, pattern, storage_option)
-        report = api.analyze(paths, chosen, options, on_error=lambda e: error(str(e)),
-                             on_warning=warning)  # fmt: skip
+        said = InputLines()
+        report = api.analyze(paths, chosen, options, on_error=said.problems.append,
+                             on_warning=said.damage.append)  # fmt: skip
+        said.write(nothing_read=not report.runs)
     color, width = terminal()
     render = reporters.RenderOptions(color, width, chosen.fail_on)
     if list_metrics:  # as JSON when that is the format asked for, else as a table
@@ -105,6 +108,33 @@ def analyze(
 
         save_each(report, plot_dir)
     raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
+
+
+class InputLines:
+    """The files that could not be read, and the damage read around, said once the reading is
+    over: when nothing could be read (exit 2), a file's damage goes into its error line, so that
+    each file gets one line on stderr."""
+
+    def __init__(self) -> None:
+        self.problems: list[InputError] = []
+        self.damage: list[str] = []
+
+    def write(self, nothing_read: bool) -> None:
+        folded: set[str] = set()
+        for problem in self.problems:
+            of_it = [d for d in self.damage if nothing_read and _names(d, problem.source)]
+            folded.update(of_it)
+            error(
+                "; ".join([str(problem), *(d.removeprefix(f"{problem.source}: ") for d in of_it)])
+            )
+        for damage in self.damage:
+            if damage not in folded:
+                warning(damage)
+
+
+def _names(damage: str, source: str) -> bool:
+    """A damage line is of the source when it names the file itself or a file of its folder."""
+    return damage.startswith((f"{source}: ", f"{source}/"))
 
 
 def _github_summary(report, formats: list[str], options) -> None:
