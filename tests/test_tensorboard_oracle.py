@@ -281,7 +281,7 @@ def test_files_of_real_writers(made, reading, write):
 
 PUBLIC = sorted(
     p
-    for folder in (DATA / "tensorboard", CORPUS)
+    for folder in (DATA / "tensorboard", DATA / "public_events", CORPUS)
     for p in folder.rglob("events.out.tfevents.*")
     if not p.read_bytes().startswith(b"version https://git-lfs")
 )
