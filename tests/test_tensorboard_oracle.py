@@ -282,7 +282,7 @@ def test_files_of_real_writers(made, reading, write):
 PUBLIC = sorted(
     p
     for folder in (DATA / "tensorboard", DATA / "public_events", CORPUS)
-    for p in folder.rglob("events.out.tfevents.*")
+    for p in folder.rglob("*tfevents*")  # events.out.tfevents.*, and an older name.tfevents
     if not p.read_bytes().startswith(b"version https://git-lfs")
 )
 
