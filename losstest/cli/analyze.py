@@ -88,10 +88,7 @@ def analyze(
             fail_on=Severity(fail_on.value) if fail_on else None,
         )  # fmt: skip
         options = readers.options(input_format, chosen.step, pattern, storage_option)
-        said = InputLines()
-        report = api.analyze(paths, chosen, options, on_error=said.problems.append,
-                             on_warning=said.damage.append)  # fmt: skip
-        said.write(nothing_read=not report.runs)
+        report = _analyzed(paths, chosen, options)
     color, width = terminal()
     render = reporters.RenderOptions(color, width, chosen.fail_on)
     if list_metrics:  # as JSON when that is the format asked for, else as a table
@@ -108,6 +105,17 @@ def analyze(
 
         save_each(report, plot_dir)
     raise typer.Exit(exit_code(report, chosen.fail_on, exit_zero))
+
+
+def _analyzed(paths, chosen, options):
+    """The report, with what could not be read said on stderr once the reading is over."""
+    from .. import api
+
+    said = InputLines()
+    report = api.analyze(paths, chosen, options, on_error=said.problems.append,
+                         on_warning=said.damage.append)  # fmt: skip
+    said.write(nothing_read=not report.runs)
+    return report
 
 
 class InputLines:
