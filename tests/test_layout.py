@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from losstest.checks import CHECKS
+from losstest.readers import ORDER
 from losstest.reporters import FORMATS
 
 PACKAGE = Path(__file__).parents[1] / "losstest"
@@ -108,10 +109,23 @@ def test_every_reporter_module_is_in_the_format_table():
     assert named == {entry.module for entry in FORMATS.values()}
 
 
+@pytest.mark.parametrize("name", ORDER)
+def test_the_reader_table_names_each_reader_module(name):
+    assert name == importlib.import_module(f"losstest.readers.{ORDER[name]}").NAME
+
+
+def test_every_reader_module_is_in_the_reader_table():
+    named = {p.stem for p in _modules("readers") if "\nNAME = " in p.read_text()}
+    assert named == set(ORDER.values())
+
+
 # Imported by `losstest analyze` of a small JSON Lines log printed as text: none of these
-# (each costs 0.05-2 s of start-up, bench/SPEED.md); they load where they are used.
+# (each costs 0.05-2 s of start-up, bench/SPEED.md); they load where they are used. The
+# readers sniffed after JSON Lines are never imported.
 NOT_AT_START = ("matplotlib", "scipy", "pydantic", "duckdb", "numba", "tensorboard", "fsspec",
-                "dask", "losstest.reporters.html", "losstest.reporters.plot")  # fmt: skip
+                "dask", "losstest.reporters.html", "losstest.reporters.plot",
+                "losstest.readers.text", "losstest.readers.csv", "losstest.readers.tidy_csv",
+                "losstest.readers.wandb_csv")  # fmt: skip
 
 
 def test_analyze_of_a_small_log_imports_only_what_it_needs(tmp_path):

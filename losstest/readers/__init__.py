@@ -7,61 +7,53 @@ specific first. Every reader returns the canonical frame (see `losstest.frame`).
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 
 from ..errors import ConfigError, InputError, LossTestError
+from ..lazy import Lazy
 from ..storage import RemotePath, parse_options, resolve, walk
-from . import (
-    clearml,
-    comet,
-    csv,
-    dvclive,
-    hf_trainer,
-    json_records,
-    jsonl,
-    keras_history,
-    megatron,
-    mlflow,
-    neptune,
-    ray_tune,
-    sacred,
-    tensorboard,
-    text,
-    tidy_csv,
-    wandb_csv,
-    wandb_offline,
-)
 from .limits import ENV, limits
 from .options import DEFAULT, ReadOptions
 from .source import GENERIC_STEMS, LFS_POINTER, LFS_PROBLEM, Source, printable, run_name
 
-READERS = {
-    module.NAME: module
-    for module in (
-        tensorboard,
-        wandb_offline,
-        comet,
-        mlflow,
-        dvclive,
-        neptune,
-        hf_trainer,
-        megatron,
-        sacred,
-        keras_history,
-        json_records,
-        ray_tune,
-        clearml,
-        jsonl,
-        text,
-        tidy_csv,
-        wandb_csv,
-        csv,
-    )
+# Format name → module, in the order of sniffing. A module is imported when it is first
+# sniffed or read, so that a JSON Lines log never loads the text reader's regular expressions
+# or the CSV readers (tests/test_layout.py holds the names to the modules).
+ORDER = {
+    "tensorboard": "tensorboard",
+    "wandb": "wandb_offline",
+    "comet": "comet",
+    "mlflow": "mlflow",
+    "dvclive": "dvclive",
+    "neptune": "neptune",
+    "hf-trainer": "hf_trainer",
+    "megatron": "megatron",
+    "sacred": "sacred",
+    "keras-history": "keras_history",
+    "json-records": "json_records",
+    "ray-tune": "ray_tune",
+    "clearml": "clearml",
+    "jsonl": "jsonl",
+    "text": "text",
+    "tidy-csv": "tidy_csv",
+    "wandb-csv": "wandb_csv",
+    "csv": "csv",
 }
+
+
+def reader(name: str) -> ModuleType:
+    """The format's reader module, imported now if it was not yet."""
+    return importlib.import_module(f"{__name__}.{ORDER[name]}")
+
+
+READERS = Lazy(ORDER, reader)  # sniffing goes through it in order, importing as it goes
+
 # Files in a walked directory that are worth sniffing; anything else there is ignored.
 LOG_SUFFIXES = {"jsonl", "ndjson", "json", "csv", "tsv", "log", "txt", "out", "wandb", "zip"}
 # Files that may hold a text log whatever their name says (`.md`, `.err`, no suffix): only
@@ -71,7 +63,7 @@ TEXT_SUFFIXES = {"", "md", "err", "stdout", "stderr"}
 # Chainer's `LogReport` writes its JSON records to a file named `log`.
 CHAINER_LOG = "log"
 # Folders that are one run each, read by their reader; nothing below them is walked.
-FOLDER_RUNS = (mlflow, dvclive, ray_tune, wandb_offline, neptune, clearml)
+FOLDER_RUNS = ("mlflow", "dvclive", "ray-tune", "wandb", "neptune", "clearml")
 # Folders of event files that hold one split of a run (Keras: `train/` and `validation/`; TF's
 # Estimator: `eval/` below the training folder).
 TRAIN_FOLDERS = ("train", "training")
@@ -139,7 +131,8 @@ def read(source: Source, options: ReadOptions = DEFAULT) -> tuple[pd.DataFrame, 
 
 
 def _event_files(files: list[str]) -> list[str]:
-    return [f for f in files if tensorboard.FILE_MARK in f and not f.endswith(".profile-empty")]
+    mark = reader("tensorboard").FILE_MARK
+    return [f for f in files if mark in f and not f.endswith(".profile-empty")]
 
 
 def _run_label(root: Path, folder: Path) -> str:
@@ -161,9 +154,11 @@ def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -
     other log file is one run."""
     found: list[Source] = []
     runs: dict[Path | RemotePath, Source] = {}
+    tensorboard, tidy_csv, ray_tune = map(reader, ("tensorboard", "tidy-csv", "ray-tune"))
+    folder_runs = tuple(map(reader, FOLDER_RUNS))
     for here, dirs, files in walk(root, sniffed=_is_log_name):
         dirs.sort()
-        folder_run = next((r for r in FOLDER_RUNS if r.is_run(here)), None)
+        folder_run = next((r for r in folder_runs if r.is_run(here)), None)
         if folder_run is not None:
             found.append(folder_run.source(here))
             dirs.clear()
@@ -204,10 +199,10 @@ def directory_sources(root: Path | RemotePath, options: ReadOptions = DEFAULT) -
                 continue
             if source.suffix in LOG_SUFFIXES and _is_log(source, options):
                 found.append(source)
-            elif file == CHAINER_LOG and _recognises(json_records, source, options):
-                found.append(replace(source, format_hint=json_records.NAME))
+            elif file == CHAINER_LOG and _recognises(reader("json-records"), source, options):
+                found.append(replace(source, format_hint="json-records"))
             elif source.suffix in TEXT_SUFFIXES and _is_text_log(source, options):
-                found.append(replace(source, format_hint=text.NAME))
+                found.append(replace(source, format_hint="text"))
     return _splits_joined(root, runs, found)
 
 
@@ -256,7 +251,7 @@ def _is_text_log(source: Source, options: ReadOptions) -> bool:
     """A file without a log's suffix that is mostly a text log; one that cannot be read is
     named as a problem, and a head the test fails on is no log."""
     try:
-        return text.mostly_log(source, options)
+        return reader("text").mostly_log(source, options)
     except InputError:
         return True
     except Exception:  # damaged content in a file that was never said to be a log

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import ConfigError
+from ..lazy import Lazy
 from ..report import Comparison, Report
 from .options import PlotOptions, RenderOptions
 
@@ -63,20 +64,7 @@ def reporter(name: str) -> Reporter:
     return Reporter.of(importlib.import_module(f"{__name__}.{FORMATS[name].module}"))
 
 
-class Reporters(Mapping[str, Reporter]):
-    """Every format's reporter by name, each module imported when its reporter is asked for."""
-
-    def __getitem__(self, name: str) -> Reporter:
-        return reporter(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(FORMATS)
-
-    def __len__(self) -> int:
-        return len(FORMATS)
-
-
-REPORTERS = Reporters()
+REPORTERS = Lazy(FORMATS, reporter)  # every format's reporter, imported when asked for
 
 
 def target(spec: str, formats: tuple[str, ...]) -> tuple[str, Path]:
