@@ -209,6 +209,8 @@ def sweep_dir(runs: int, steps: int) -> Path:
     if not (folder / f"run{runs - 1}").exists():
         t = np.arange(steps)
         for i in range(runs):
+            if (folder / f"run{i}").exists():  # written by a generation that was cut short
+                continue
             lr = (1e-4, 3e-4, 1e-3, 3e-3)[i % 4]
             loss = curve(steps, seed=i) * (1 + 10 * lr)
             if i % 10 == 9:
