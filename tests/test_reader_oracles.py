@@ -19,6 +19,7 @@ import pyarrow.json as pajson
 import pytest
 
 import losstest
+from losstest import frame as canonical
 from losstest.readers import _json_keys, csv, jsonl
 
 RNG = np.random.default_rng(17)
@@ -94,6 +95,14 @@ def test_late_keys_eval_rows_and_awkward_floats_match_pyarrow(write, jsonl_path)
     frame = losstest.load(path)
     assert_same_curves(frame, oracle_curves(pajson.read_json(path)))
     assert (frame["metric"] == "late/metric").sum() == 5_000
+
+
+def test_rows_picked_a_block_at_a_time_match_pyarrow(write, jsonl_path, monkeypatch):
+    """The melt picks a metric's rows in blocks: here blocks far shorter than a chunk, of an
+    odd length, so that each chunk ends inside one."""
+    monkeypatch.setattr(canonical, "PICKED_AT_ONCE", 997)
+    path = write("late.jsonl", late_key_log(20_000, late_row=15_000))
+    assert_same_curves(losstest.load(path), oracle_curves(pajson.read_json(path)))
 
 
 def test_fast_path_reads_it_itself(write, monkeypatch):
