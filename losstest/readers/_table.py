@@ -37,18 +37,24 @@ def flatten(table: pa.Table) -> pa.Table:
 
 def _pieces(column: pa.ChunkedArray) -> list[Column]:
     """The chunks as NumPy without a copy: the values buffer as it is (what lies under a
-    null is masked out by `present`), `present` None for a chunk without nulls."""
+    null is masked out by `present`), `present` None for a chunk without nulls. Signed
+    integers stay integers: a step column is then never copied to floats and back, and a
+    metric's integers become floats as they are written into the frame."""
     pieces: list[Column] = []
     for chunk in column.chunks:
         if chunk.null_count == 0:
-            pieces.append((chunk.to_numpy().astype(np.float64, copy=False), None))
+            pieces.append((_signed_or_float(chunk.to_numpy()), None))
             continue
         dtype = np.dtype(chunk.type.to_pandas_dtype())
         buffer = chunk.buffers()[1]
         values = np.frombuffer(buffer, dtype, count=chunk.offset + len(chunk))[chunk.offset :]
         present = pc.is_valid(chunk).to_numpy(zero_copy_only=False)
-        pieces.append((values.astype(np.float64, copy=False), present))
+        pieces.append((_signed_or_float(values), present))
     return pieces
+
+
+def _signed_or_float(values: np.ndarray) -> np.ndarray:
+    return values if values.dtype.kind == "i" else values.astype(np.float64, copy=False)
 
 
 def frame_from_table(table: pa.Table, *, run: str = "", step: str | None = None) -> pd.DataFrame:
