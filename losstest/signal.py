@@ -14,6 +14,7 @@ ENVELOPE_POINTS = 4000  # vertices of a drawn curve: a min/max envelope per colu
 SCRATCH_VALUES = 1 << 18  # values of a curve worked on at a time (2 MB), where it is long
 FILTERED_MEDIANS = 1 << 23  # windows x points beyond which a running median is scipy's
 SORTED_ROWS = 256  # rows up to this long are sorted for their medians, longer ones partitioned
+ROUNDING_SAMPLE = 4096  # values of a curve looked at first for the rounding it went through
 
 
 def to_log(value: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -229,15 +230,25 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
 def rounded_to(value: np.ndarray, most_decimals: int = 6) -> float | None:
     """The step a curve was rounded to when it was logged (0.0001 for `%.4f`, as the HF Trainer
     and many printed logs round), or None for values carrying more decimals than `most_decimals`:
-    a difference of a step or two is the rounding's, not the run's."""
-    finite = value[np.isfinite(value)]
+    a difference of a step or two is the rounding's, not the run's. A sample of the curve rules
+    out the decimals it is not rounded to; the whole curve is then checked once."""
+    sample = value[:: max(1, len(value) // ROUNDING_SAMPLE)]
     for decimals in range(most_decimals + 1):
-        scaled = finite * 10.0**decimals
-        # a float32's error (1e-7 of the value) is allowed, never a hundredth of the step
-        allowed = np.minimum(0.01, 1e-6 * np.maximum(1.0, np.abs(scaled)))
-        if np.all(np.abs(scaled - np.round(scaled)) <= allowed):
+        if _rounded(sample, decimals) and _rounded(value, decimals):
             return 10.0**-decimals
     return None
+
+
+def _rounded(value: np.ndarray, decimals: int) -> bool:
+    """Whether every finite value is a whole number of 10**-decimals, a stretch at a time; a
+    float32's error (1e-7 of the value) allowed, never a hundredth of the step."""
+    for start in range(0, len(value), SCRATCH_VALUES):
+        part = value[start : start + SCRATCH_VALUES]
+        scaled = part[np.isfinite(part)] * 10.0**decimals
+        allowed = np.minimum(0.01, 1e-6 * np.maximum(1.0, np.abs(scaled)))
+        if not np.all(np.abs(scaled - np.round(scaled)) <= allowed):
+            return False
+    return True
 
 
 def runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
