@@ -370,6 +370,27 @@ def _payloads(data: bytes) -> list[bytes]:
     return out
 
 
+@pytest.mark.parametrize("byte", [0xFF, 0x80, 0xC0, 0xED])
+def test_a_tag_that_is_not_utf8_is_an_event_protobuf_refuses(made, byte):
+    """A tag is a protobuf `string`: a byte that makes it invalid UTF-8 (here the second of the
+    tag's name) makes the event one protobuf cannot parse, and the scan stops there too."""
+    payloads = _payloads(made("tensors shuffled", write_tag_sweep, "shuffled", True).read_bytes())
+    payload = bytearray(payloads[5])
+    at = payload.index(b"/") - 1  # inside the first tag of the event
+    payload[at] = byte
+    payloads[5] = bytes(payload)
+    mangled = b"".join(_record(p) for p in payloads[:40])
+    frame, count, damage = tensorboard.read_file(mangled)
+    compiled = tensorboard._tfevents
+    try:
+        tensorboard._tfevents = None
+        expected = tensorboard.read_file(mangled)
+    finally:
+        tensorboard._tfevents = compiled
+    assert (count, damage) == expected[1:] and damage is not None
+    assert frame["metric"].astype(str).tolist() == expected[0]["metric"].astype(str).tolist()
+
+
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(data=st.data())
 def test_scan_reads_mangled_events_as_protobuf_does(made, data):

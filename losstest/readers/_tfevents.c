@@ -297,7 +297,35 @@ typedef struct {
     int64_t bound, ntags_max, nslots, nothers_max;
 } Out;
 
-/* The id of a tag (numbered in order of first appearance); -1 when the table is full. */
+/* Whether bytes are valid UTF-8 (no overlong form, surrogate or code point past U+10FFFF): a
+ * protobuf `string` field that is not is an event protobuf refuses to parse. */
+static int utf8_valid(const uint8_t *p, int64_t n) {
+    int64_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c < 0x80) { i++; continue; }
+        int more;
+        uint32_t lowest;
+        if (c >= 0xC2 && c <= 0xDF) { more = 1; lowest = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { more = 2; lowest = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { more = 3; lowest = 0x10000; }
+        else return 0;
+        if (n - i <= more) return 0;
+        uint32_t code = c & (0x3F >> more);
+        for (int k = 1; k <= more; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+            code = (code << 6) | (p[i + k] & 0x3F);
+        }
+        if (code < lowest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+#define NOT_UTF8 (-2)
+
+/* The id of a tag (numbered in order of first appearance); -1 when the table is full,
+ * NOT_UTF8 for a new tag that is not valid UTF-8. */
 static int64_t tag_id(const uint8_t *buf, int64_t at, int64_t end, Out *out, int64_t *ntags) {
     int64_t length = end - at, mask = out->nslots - 1;
     int64_t slot = (int64_t)(fnv1a(buf + at, length) & (uint64_t)mask);
@@ -308,6 +336,7 @@ static int64_t tag_id(const uint8_t *buf, int64_t at, int64_t end, Out *out, int
             return known;
         slot = (slot + 1) & mask;
     }
+    if (!utf8_valid(buf + at, length)) return NOT_UTF8;
     if (2 * (*ntags + 1) > out->nslots) return -1;
     out->slots[slot] = *ntags;
     out->tags[2 * *ntags] = at;
@@ -350,6 +379,7 @@ static void scan(const uint8_t *buf, int64_t n, Out *out, int64_t *count_out, in
                 if (tag < 0 || out->tags[2 * tag + 1] != length ||
                     memcmp(buf + out->tags[2 * tag], buf + tag_at, (size_t)length) != 0) {
                     tag = tag_id(buf, tag_at, tag_end, out, &ntags);
+                    if (tag == NOT_UTF8) { kind = OTHER; break; } /* protobuf says what it is */
                     if (tag < 0) { kind = FULL; break; }
                     if (place < RECENT) recent[place] = tag;
                 }
