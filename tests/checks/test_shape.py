@@ -1,0 +1,47 @@
+"""The shape the checks share: the levels at a curve's edges, the error of a median level, what
+counts as a loss at zero, and where a loss blew up; stated on curves whose answers are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from losstest.checks.shape import Shape, excursions
+
+
+def _shape(values) -> Shape:
+    values = np.asarray(values, dtype=float)
+    return Shape(np.arange(len(values)), values)
+
+
+def test_a_short_curve_s_edge_is_the_median_of_its_three_end_points():
+    """5 % of 40 points is 2: too few for a median that ignores one bad point, so three."""
+    shape = _shape(np.r_[3.0, 1.0, 2.0, np.full(34, 100.0), 1.0, 2.0, 3.0])
+    assert shape.unscale(shape.edge(0.05, at_end=True)) == 2.0
+    assert shape.unscale(shape.edge(0.05, at_end=False)) == 2.0
+
+
+def test_the_error_of_a_median_level_falls_with_the_square_root_of_its_points():
+    shape = _shape(3.0 + 0.1 * np.random.default_rng(0).standard_normal(500))
+    assert shape.noise > 0
+    assert shape.level_error(1) == shape.noise * 1.25
+    assert shape.level_error(0) == shape.level_error(1)  # no point is no better than one
+    assert math.isclose(shape.level_error(4), shape.level_error(1) / 2)
+
+
+def test_a_loss_at_a_thousandth_of_its_start_or_below_has_reached_zero():
+    shape = _shape(np.full(100, 2.0))  # starts at 2.0
+    assert shape.reached_zero(0.0) and shape.reached_zero(0.0015)
+    assert shape.reached_zero(0.002)  # exactly a thousandth
+    assert not shape.reached_zero(0.0021)
+    assert not shape.reached_zero(-0.001)  # below zero: a different loss, not a fit
+
+
+def test_a_loss_that_starts_at_zero_has_not_fallen_to_it():
+    assert not _shape(np.r_[np.zeros(50), np.linspace(0.0, -1.0, 50)]).reached_zero(0.0)
+
+
+def test_a_loss_that_crosses_zero_has_no_ratio_to_blow_up_by():
+    loss = np.r_[np.full(500, -1.0), np.full(300, 50.0), np.full(1200, -1.0)]
+    assert excursions(_shape(loss), math.log(3)) == []
