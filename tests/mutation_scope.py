@@ -18,6 +18,7 @@ OWN_TESTS = {
     "losstest.checks": ("tests/checks/", "tests/test_detectors.py"),
     "losstest.checks.shape": ("tests/checks/", "tests/test_detectors.py"),
     "losstest.curves": ("tests/test_curves.py", "tests/checks/", "tests/test_detectors.py"),
+    "losstest.engine": ("tests/test_engine.py",),
     "losstest.exit_codes": ("tests/test_cli.py",),
 }
 CHECK = re.compile(r"losstest\.checks\.(\w+)$")

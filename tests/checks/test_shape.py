@@ -45,3 +45,18 @@ def test_a_loss_that_starts_at_zero_has_not_fallen_to_it():
 def test_a_loss_that_crosses_zero_has_no_ratio_to_blow_up_by():
     loss = np.r_[np.full(500, -1.0), np.full(300, 50.0), np.full(1200, -1.0)]
     assert excursions(_shape(loss), math.log(3)) == []
+
+
+def test_three_points_are_enough_to_see_a_blow_up():
+    (blow_up,) = excursions(_shape([1.0, 1000.0, 1000.0]), math.log(3))
+    assert blow_up.end == 2 and not blow_up.recovered
+
+
+def test_a_blow_up_is_measured_from_the_lowest_of_the_first_three_points_not_the_fourth():
+    """A loss that blew up at its second step starts from its first point; a single low
+    point after the first three is noise the trend does not follow."""
+    at_once = np.r_[1.0, np.full(999, 10.0)]
+    assert [x.recovered for x in excursions(_shape(at_once), math.log(3))] == [False]
+    outlier = np.full(1000, 10.0)
+    outlier[3] = 1.0
+    assert excursions(_shape(outlier), math.log(3)) == []
