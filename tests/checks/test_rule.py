@@ -147,9 +147,29 @@ def test_the_loss_at_a_step_between_sparse_logs_is_read_off_the_line_between_the
     (finding,) = of_kind(
         made_up(loss, steps, config=rules({"at_step": 250, "loss_below": 1.0})), "rule"
     )
-    assert finding.evidence["loss"] == 2.5
+    assert dict(finding.evidence) == {"rule": "rule 1", "at_step": 250, "loss": 2.5, "limit": 1.0}
     assert (finding.start_step, finding.end_step, finding.metric) == (250, 250, "loss")
     assert finding.message == "rule 1: loss at step 250 is 2.5, not below 1"
+
+
+@pytest.mark.parametrize(
+    "first, at, high, level",
+    [
+        # steps 1000-2000: within 1 % is +-10 steps, both ends in: 11 of the 21 high
+        (1000, 1500, range(1490, 1501), 3.0),
+        (1000, 1500, range(1489, 1500), 1.0),  # 10 of the 21
+        # steps 0-100: 1 % is a step, so the median of a step and its two neighbours
+        (0, 50, range(50, 52), 3.0),
+    ],
+)
+def test_the_window_around_a_step_is_1_percent_of_the_run_s_steps_either_side(
+    first, at, high, level
+):
+    steps = np.arange(first, first + (1001 if first else 101))
+    loss = np.where(np.isin(steps, high), 3.0, 1.0)
+    config = rules({"at_step": at, "loss_below": 0.5})
+    (finding,) = of_kind(made_up(loss, steps, config=config), "rule")
+    assert finding.evidence["loss"] == level
 
 
 @pytest.mark.parametrize("at, level", [(100, 4.0), (1100, 2.0), (99, None), (1101, None)])
