@@ -60,3 +60,13 @@ def test_a_blow_up_is_measured_from_the_lowest_of_the_first_three_points_not_the
     outlier = np.full(1000, 10.0)
     outlier[3] = 1.0
     assert excursions(_shape(outlier), math.log(3)) == []
+
+
+def test_a_loss_past_the_threshold_only_at_its_last_two_points_blew_up_there():
+    """What `watch` sees of a run blowing up as it is written: the level climbs from its 900th
+    point on and passes 3x only at the last two; it has not come back, and peaks at the end."""
+    z = np.zeros(1000)
+    slope = math.log(3) / 95
+    z[900:] = math.log(3) + slope * (np.arange(100) - 98 + 0.5)
+    (blow_up,) = excursions(_shape(np.exp(z)), math.log(3))
+    assert (blow_up.end, blow_up.peak, blow_up.recovered) == (999, 999, False)
