@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from losstest.checks.shape import Shape, excursions
+from losstest.checks.shape import Shape, excursions, shape_of
+from losstest.curves import Curve
 
 
 def _shape(values) -> Shape:
@@ -70,3 +71,9 @@ def test_a_loss_past_the_threshold_only_at_its_last_two_points_blew_up_there():
     z[900:] = math.log(3) + slope * (np.arange(100) - 98 + 0.5)
     (blow_up,) = excursions(_shape(np.exp(z)), math.log(3))
     assert (blow_up.end, blow_up.peak, blow_up.recovered) == (999, 999, False)
+
+
+def test_a_curve_s_shape_is_its_finite_points_at_their_own_steps():
+    values = np.array([4.0, np.nan, 3.0, np.inf, 2.0, 1.0])
+    shape = shape_of(Curve.from_log_order("loss", np.arange(0, 60, 10), values))
+    assert shape.step.tolist() == [0, 20, 40, 50] and shape.value.tolist() == [4.0, 3.0, 2.0, 1.0]
