@@ -50,3 +50,18 @@ def test_the_final_level_is_the_median_of_the_last_5_percent(values, level):
     curve = Curve.from_log_order("loss", np.arange(len(values)), np.array(values, dtype=float))
     assert curve.final_level() == level
     assert Curve.from_log_order("loss", np.arange(40), np.arange(40.0)).final_level(0.25) == 34.5
+
+
+@pytest.mark.parametrize(
+    "steps, interval",
+    [
+        ([7], 1),  # one value: no gap to measure
+        ([3, 4, 5, 6], 1),
+        ([0, 10, 20, 30], 10),
+        ([0, 10, 20, 25, 35, 45, 55, 1000], 10),  # the usual gap, not the mean nor the largest
+        ([0, 2, 4, 5, 6, 100], 2),
+    ],
+)
+def test_the_logging_interval_is_the_usual_gap_between_steps(steps, interval):
+    curve = Curve.from_log_order("loss", np.array(steps), np.ones(len(steps)))
+    assert curve.interval == interval
