@@ -32,7 +32,10 @@ def test_the_error_of_a_median_level_falls_with_the_square_root_of_its_points():
 
 
 def test_a_loss_at_a_thousandth_of_its_start_or_below_has_reached_zero():
-    shape = _shape(np.full(100, 2.0))  # starts at 2.0
+    # starts at 2.0 (the median of its first five points), logged with every decimal
+    loss = 2.0 * np.exp(0.01 * np.random.default_rng(0).standard_normal(100))
+    loss[:5] = [1.98765432, 2.0, 2.01234567, 1.99123457, 2.00876543]
+    shape = _shape(loss)
     assert shape.reached_zero(0.0) and shape.reached_zero(0.0015)
     assert shape.reached_zero(0.002)  # exactly a thousandth
     assert not shape.reached_zero(0.0021)
@@ -77,3 +80,13 @@ def test_a_curve_s_shape_is_its_finite_points_at_their_own_steps():
     values = np.array([4.0, np.nan, 3.0, np.inf, 2.0, 1.0])
     shape = shape_of(Curve.from_log_order("loss", np.arange(0, 60, 10), values))
     assert shape.step.tolist() == [0, 20, 40, 50] and shape.value.tolist() == [4.0, 3.0, 2.0, 1.0]
+
+
+def test_a_loss_logged_to_four_decimals_is_at_zero_within_two_steps_of_the_rounding():
+    """From 0.05, a thousandth is 0.00005, finer than the log can tell: within 0.0002 is zero."""
+    loss = np.round(np.linspace(0.05, 0.0001, 200), 4)
+    shape = _shape(loss)
+    assert shape.rounding == 0.0001
+    assert shape.reached_zero(0.0002) and not shape.reached_zero(0.00021)
+    unrounded = _shape(np.linspace(0.05, 0.0001, 200) * (1 + 1e-9 * np.arange(200)))
+    assert unrounded.rounding is None and not unrounded.reached_zero(0.0002)
