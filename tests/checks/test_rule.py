@@ -155,9 +155,10 @@ def test_the_loss_at_a_step_between_sparse_logs_is_read_off_the_line_between_the
 @pytest.mark.parametrize(
     "first, at, high, level",
     [
-        # steps 1000-2000: within 1 % is +-10 steps, both ends in: 11 of the 21 high
-        (1000, 1500, range(1490, 1501), 3.0),
-        (1000, 1500, range(1489, 1500), 1.0),  # 10 of the 21
+        # steps 1000-2000: within 1 % is +-10 steps, both ends in: 11 of the 21 high, two of
+        # them the ends
+        (1000, 1500, [1490, *range(1495, 1504), 1510], 3.0),
+        (1000, 1500, [1489, *range(1495, 1504), 1511], 1.0),  # 9 of the 21
         # steps 0-100: 1 % is a step, so the median of a step and its two neighbours
         (0, 50, range(50, 52), 3.0),
     ],
