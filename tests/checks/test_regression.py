@@ -193,3 +193,49 @@ def test_the_reference_settings_are_taken_as_written():
                                          "metric": "loss", "severity": "info"}}, "losstest.toml")  # fmt: skip
     (params,) = [p for c, p, _ in checks.plan(config).steps if c.kind == "regression"]
     assert params == regression.Params("/ref.jsonl", 1.0, 20, losstest.Severity.INFO)
+
+
+def test_a_real_slow_run_in_full():
+    (f,) = of_kind(real_with("realruns/slow.jsonl", against(REFERENCE)), "regression")
+    assert (f.start_step, f.end_step) == (50, 799)
+    assert f.message == (
+        "loss is worse than the reference by up to 75% (at step 782: 2.601 against 1.485; "
+        "tolerance 5%) over 100% of the compared steps"
+    )
+    assert dict(f.evidence) == {
+        "reference": REFERENCE["run"], "worst_step": 782, "run": 2.60136,
+        "reference_value": 1.48504, "worst_excess": 0.751712, "share_outside": 1.0,
+        "tolerance": 0.05,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def flat_reference(tmp_path):
+    path = tmp_path / "flat.jsonl"
+    path.write_text("".join(f'{{"step": {s}, "loss": 2.0}}\n' for s in range(1101)))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "worse_at, found",
+    [
+        ((4, 5, 6), (400, 600)),  # three in a row, after the smoothing too
+        ((5, 7, 8), None),  # smoothed, worse at 600 and 700 only: two in a row
+    ],
+)
+def test_sustained_is_three_compared_points_in_a_row(flat_reference, worse_at, found):
+    """Logged every 100 steps against a flat reference: 10 % worse at these points."""
+    steps = np.arange(0, 1101, 100)
+    loss = np.full(len(steps), 2.0)
+    loss[list(worse_at)] *= 1.1
+    run = made_up(loss, steps, config=against({"run": flat_reference}))
+    assert [(f.start_step, f.end_step) for f in of_kind(run, "regression")] == (
+        [found] if found else []
+    )
+
+
+def test_a_reference_without_a_finite_loss_is_compared_nowhere(tmp_path):
+    broken = tmp_path / "nan.jsonl"
+    broken.write_text("".join(f'{{"step": {s}, "loss": NaN}}\n' for s in range(100)))
+    run = made_up(LOSS, config=against({"run": str(broken)}))
+    assert of_kind(run, "regression") == [] and "regression" in run.checks
