@@ -7,8 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from losstest.checks import CATALOG, CHECKS
 from losstest.config import Config
-from losstest.engine import analyze_frame, counts_of, curve_of, pick_metrics, run_curves, summary_of
+from losstest.engine import (
+    analyze_frame,
+    analyze_run,
+    counts_of,
+    curve_of,
+    pick_metrics,
+    run_curves,
+    summary_of,
+)
 from losstest.errors import InputError
 from losstest.frame import concat, long_frame, single
 from losstest.report import Summary
@@ -89,10 +98,10 @@ def test_a_summary_is_the_first_last_and_lowest_value_and_the_final_level():
 
 
 def test_a_summary_with_nans_keeps_the_raw_ends_of_training_and_the_finite_ends_of_validation():
-    curve = _curve([np.nan, 3.0, 1.0, np.nan], steps=[10, 20, 30, 40])
+    curve = _curve([np.nan, 3.0, 1.0, 2.0, np.nan], steps=[10, 20, 30, 40, 50])
     raw = summary_of(curve)
     assert np.isnan(raw.first) and np.isnan(raw.last) and (raw.min, raw.min_step) == (1.0, 30)
-    assert summary_of(curve, ends="finite") == Summary(3.0, 1.0, 1.0, 30, 1.0)
+    assert summary_of(curve, ends="finite") == Summary(3.0, 2.0, 1.0, 30, 2.0)
     assert summary_of(_curve([np.nan, np.inf])) is None and summary_of(None) is None
 
 
@@ -142,3 +151,27 @@ def test_a_run_without_a_loss_asks_for_one():
     assert str(error.value) == (
         "log.jsonl: no loss metric found in run r (found: accuracy, lr); name the loss with --metric"
     )
+
+
+def test_a_run_s_report_holds_its_findings_its_curves_and_the_reference():
+    frame = _frame([("loss", s, v) for s, v in enumerate([4.0, 3.0, 2.0, np.nan])]
+                   + [("val_loss", 1, np.nan), ("val_loss", 2, 3.5), ("val_loss", 3, 2.5)])  # fmt: skip
+    reference = _curve([4.0, 3.0])
+    (report,) = analyze_frame(frame, Config(vocab_size=100), reference)
+    assert "nan" in [f.kind for f in report.findings] and "nan" in report.checks
+    assert report.curves.train.value[:3].tolist() == [4.0, 3.0, 2.0]
+    assert report.curves.reference is reference and report.curves.chance == pytest.approx(
+        np.log(100)
+    )
+    assert report.val_summary == Summary(3.5, 2.5, 2.5, 3, 2.5)  # its finite ends
+    assert report.catalog is CATALOG
+
+
+def test_a_run_judged_alone_without_a_training_loss_reports_nothing_measured():
+    """What analyze_run makes of a frame with no loss at all (analyze_frame refuses one)."""
+    report = analyze_run(_frame([("lr", 0, 0.1), ("lr", 1, 0.05)]), "log.jsonl", "r", Config())
+    assert (report.metric, report.steps, report.last_step, report.summary) == (None, 0, None, None)
+    assert report.curves.train is None and report.findings == ()
+    # every check ran; rule and regression stand for no case without rules or a reference
+    assert report.checks == tuple(k for k in CHECKS if k not in ("rule", "regression"))
+    assert report.catalog is CATALOG
