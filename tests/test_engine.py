@@ -15,11 +15,12 @@ from losstest.engine import (
     counts_of,
     curve_of,
     pick_metrics,
+    require_a_loss,
     run_curves,
     summary_of,
 )
 from losstest.errors import InputError
-from losstest.frame import concat, long_frame, single
+from losstest.frame import concat, empty, long_frame, single
 from losstest.report import Summary
 
 
@@ -175,3 +176,19 @@ def test_a_run_judged_alone_without_a_training_loss_reports_nothing_measured():
     # every check ran; rule and regression stand for no case without rules or a reference
     assert report.checks == tuple(k for k in CHECKS if k not in ("rule", "regression"))
     assert report.catalog is CATALOG
+
+
+def test_runs_are_told_apart_by_their_source_and_their_name():
+    by_hand = _frame(INTERLEAVED)
+    by_hand["run"] = ["a", "b"] * 4  # plain text, not a category
+    assert [r.run for r in analyze_frame(by_hand, Config())] == ["a", "b"]
+    one = _frame(INTERLEAVED, run="a")
+    other = _frame(INTERLEAVED, run="b")
+    other["source"] = single("other.jsonl", len(other))
+    reports = analyze_frame(concat([one, other]), Config())
+    assert [(r.source, r.run) for r in reports] == [("log.jsonl", "a"), ("other.jsonl", "b")]
+
+
+def test_a_run_with_no_metric_at_all_says_so():
+    with pytest.raises(InputError, match=r"no loss metric found in run r \(found: none\)"):
+        require_a_loss(empty(), "log.jsonl", "r", Config())
