@@ -180,8 +180,8 @@ def test_a_run_judged_alone_without_a_training_loss_reports_nothing_measured():
 
 def test_runs_are_told_apart_by_their_source_and_their_name():
     by_hand = _frame(INTERLEAVED)
-    by_hand["run"] = ["a", "b"] * 4  # plain text, not a category
-    assert [r.run for r in analyze_frame(by_hand, Config())] == ["a", "b"]
+    by_hand["run"] = ["b", "a"] * 4  # plain text, not a category
+    assert [r.run for r in analyze_frame(by_hand, Config())] == ["b", "a"]  # as they came
     one = _frame(INTERLEAVED, run="a")
     other = _frame(INTERLEAVED, run="b")
     other["source"] = single("other.jsonl", len(other))
@@ -192,3 +192,8 @@ def test_runs_are_told_apart_by_their_source_and_their_name():
 def test_a_run_with_no_metric_at_all_says_so():
     with pytest.raises(InputError, match=r"no loss metric found in run r \(found: none\)"):
         require_a_loss(empty(), "log.jsonl", "r", Config())
+
+
+def test_a_log_of_one_value_is_one_run_of_one_step():
+    (report,) = analyze_frame(_frame([("loss", 7, 2.5)]), Config())
+    assert (report.source, report.run, report.steps, report.last_step) == ("log.jsonl", "r", 1, 7)
