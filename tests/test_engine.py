@@ -197,3 +197,11 @@ def test_a_run_with_no_metric_at_all_says_so():
 def test_a_log_of_one_value_is_one_run_of_one_step():
     (report,) = analyze_frame(_frame([("loss", 7, 2.5)]), Config())
     assert (report.source, report.run, report.steps, report.last_step) == ("log.jsonl", "r", 1, 7)
+
+
+def test_a_frame_of_over_a_million_rows_is_counted_whole():
+    """Counted a million rows at a time: every chunk counts, not only the last."""
+    n = (1 << 20) + 1000
+    metric = pd.Categorical.from_codes(np.arange(n) % 2, ["loss", "lr"])
+    frame = long_frame(metric, np.arange(n) // 2, np.ones(n))
+    assert counts_of(frame) == {"loss": n // 2, "lr": n // 2}
