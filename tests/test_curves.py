@@ -65,3 +65,11 @@ def test_the_final_level_is_the_median_of_the_last_5_percent(values, level):
 def test_the_logging_interval_is_the_usual_gap_between_steps(steps, interval):
     curve = Curve.from_log_order("loss", np.array(steps), np.ones(len(steps)))
     assert curve.interval == interval
+
+
+def test_a_log_of_two_values_out_of_order_is_sorted_too():
+    back = Curve.from_log_order("loss", np.array([5, 3]), np.array([2.0, 1.0]))
+    assert back.step.tolist() == [3, 5] and back.value.tolist() == [1.0, 2.0]
+    assert back.restarts == ((5, 3),)
+    twice = Curve.from_log_order("loss", np.array([3, 3]), np.array([2.0, 1.0]))
+    assert twice.step.tolist() == [3] and twice.value.tolist() == [1.0] and twice.duplicates == 1
