@@ -73,3 +73,9 @@ def test_a_log_of_two_values_out_of_order_is_sorted_too():
     assert back.restarts == ((5, 3),)
     twice = Curve.from_log_order("loss", np.array([3, 3]), np.array([2.0, 1.0]))
     assert twice.step.tolist() == [3] and twice.value.tolist() == [1.0] and twice.duplicates == 1
+
+
+def test_a_log_in_order_keeps_its_epochs_and_times():
+    epoch, wall = np.array([0.0, 0.5, 1.0]), np.array([10.0, 11.0, 12.5])
+    curve = Curve.from_log_order("loss", np.arange(3), np.array([3.0, 2.0, 1.0]), epoch, wall)
+    assert curve.epoch.tolist() == [0.0, 0.5, 1.0] and curve.wall_time.tolist() == [10.0, 11.0, 12.5]
