@@ -78,4 +78,5 @@ def test_a_log_of_two_values_out_of_order_is_sorted_too():
 def test_a_log_in_order_keeps_its_epochs_and_times():
     epoch, wall = np.array([0.0, 0.5, 1.0]), np.array([10.0, 11.0, 12.5])
     curve = Curve.from_log_order("loss", np.arange(3), np.array([3.0, 2.0, 1.0]), epoch, wall)
-    assert curve.epoch.tolist() == [0.0, 0.5, 1.0] and curve.wall_time.tolist() == [10.0, 11.0, 12.5]
+    assert curve.epoch.tolist() == [0.0, 0.5, 1.0]
+    assert curve.wall_time.tolist() == [10.0, 11.0, 12.5]
