@@ -18,11 +18,13 @@ OWN_TESTS = {
     "losstest.checks": ("tests/checks/", "tests/test_detectors.py"),
     "losstest.checks.shape": ("tests/checks/", "tests/test_detectors.py"),
     "losstest.curves": ("tests/test_curves.py", "tests/checks/", "tests/test_detectors.py"),
+    "losstest.engine": ("tests/test_engine.py",),
     "losstest.exit_codes": ("tests/test_cli.py",),
 }
 CHECK = re.compile(r"losstest\.checks\.(\w+)$")
 READERS = ("tests/test_readers_tabular.py", "tests/test_readers_formats.py",
-           "tests/test_decoders.py", "tests/test_readers_text_dialects.py")  # fmt: skip
+           "tests/test_decoders.py", "tests/test_readers_text_dialects.py",
+           "tests/test_reader_oracles.py")  # fmt: skip
 
 
 def mutated_module(mutant: str) -> str | None:

@@ -31,7 +31,9 @@ def equivalents() -> dict[str, str]:
 
 
 def still_equivalent(name: str, line: str) -> bool:
-    added = [d[1:].strip() for d in mutmut("show", name).splitlines() if d.startswith("+ ")]
+    # a changed `def` line comes unindented ("+def ..."); "+++" is the diff's file header
+    added = [d[1:].strip() for d in mutmut("show", name).splitlines()
+             if d.startswith("+") and not d.startswith("+++")]  # fmt: skip
     return any(line in a for a in added)
 
 

@@ -50,3 +50,33 @@ def test_the_final_level_is_the_median_of_the_last_5_percent(values, level):
     curve = Curve.from_log_order("loss", np.arange(len(values)), np.array(values, dtype=float))
     assert curve.final_level() == level
     assert Curve.from_log_order("loss", np.arange(40), np.arange(40.0)).final_level(0.25) == 34.5
+
+
+@pytest.mark.parametrize(
+    "steps, interval",
+    [
+        ([7], 1),  # one value: no gap to measure
+        ([3, 4, 5, 6], 1),
+        ([0, 10, 20, 30], 10),
+        ([0, 10, 20, 25, 35, 45, 55, 1000], 10),  # the usual gap, not the mean nor the largest
+        ([0, 2, 4, 5, 6, 100], 2),
+    ],
+)
+def test_the_logging_interval_is_the_usual_gap_between_steps(steps, interval):
+    curve = Curve.from_log_order("loss", np.array(steps), np.ones(len(steps)))
+    assert curve.interval == interval
+
+
+def test_a_log_of_two_values_out_of_order_is_sorted_too():
+    back = Curve.from_log_order("loss", np.array([5, 3]), np.array([2.0, 1.0]))
+    assert back.step.tolist() == [3, 5] and back.value.tolist() == [1.0, 2.0]
+    assert back.restarts == ((5, 3),)
+    twice = Curve.from_log_order("loss", np.array([3, 3]), np.array([2.0, 1.0]))
+    assert twice.step.tolist() == [3] and twice.value.tolist() == [1.0] and twice.duplicates == 1
+
+
+def test_a_log_in_order_keeps_its_epochs_and_times():
+    epoch, wall = np.array([0.0, 0.5, 1.0]), np.array([10.0, 11.0, 12.5])
+    curve = Curve.from_log_order("loss", np.arange(3), np.array([3.0, 2.0, 1.0]), epoch, wall)
+    assert curve.epoch.tolist() == [0.0, 0.5, 1.0]
+    assert curve.wall_time.tolist() == [10.0, 11.0, 12.5]

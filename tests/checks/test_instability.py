@@ -10,7 +10,7 @@ from losstest.checks import instability
 from losstest.config import Config
 
 from ..conftest import healthy_curve
-from .runs import Boundary, found, kinds, made_up, of_kind, real, unpinned
+from .runs import Boundary, finding, found, kinds, made_up, of_kind, real, unpinned
 
 # (log, onset, back at, peak over the level before at least, share of the run lost at least):
 # the sweep's loss blew up at its second step, and the trend over 1 % of the run stands high
@@ -95,3 +95,58 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(instability.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def _steady(n: int = 2001, level: float = 1.0) -> np.ndarray:
+    """A loss flat at `level`: every level the check reports is one of the levels set."""
+    return np.full(n, level)
+
+
+def test_the_finding_in_full_on_steps_that_start_late_and_count_by_ten():
+    """x10 from the 500th point for 300, then settled at 1.6x, never back within 1.5x: lost
+    until the level is back below the excursion's edge; the share is of the run's 20,000 steps."""
+    loss = _steady(level=2.0)
+    loss[500:800] *= 10
+    loss[800:] *= 1.6
+    (f,) = found("instability", {"loss": loss, "steps": 1000 + 10 * np.arange(2001)})
+    assert (f.metric, f.start_step, f.end_step) == ("loss", 6000, 9000)
+    assert f.message == (
+        "loss blew up from 2 to 20 at step 6000 and took 3000 steps (15% of the run) to come back"
+    )
+    assert dict(f.evidence) == {
+        "level_before": 2.0, "peak": 20.0, "peak_step": 6000, "onset_step": 6000,
+        "back_step": 9000, "steps_lost": 3000, "share_lost": 0.15,
+    }  # fmt: skip
+
+
+def test_a_blow_up_of_exactly_min_share_of_the_run_is_reported():
+    """Above from step 500 to 700 of 0..2000: exactly a tenth of the run, "at least" it."""
+    loss = _steady()
+    loss[500:701] = 10.0
+    (f,) = found("instability", loss)
+    assert (f.start_step, f.evidence["share_lost"]) == (500, 0.1005)
+    assert found("instability", loss, min_share=0.1001) == []
+
+
+def test_a_level_back_at_exactly_back_ratio_times_the_level_before_is_back():
+    loss = _steady()
+    loss[500:701] = 10.0
+    loss[701:900] = 1.5
+    (f,) = found("instability", loss)
+    assert f.evidence["back_step"] == 701
+
+
+def test_a_short_jump_before_a_long_blow_up_does_not_hide_it():
+    loss = _steady(level=2.0)
+    loss[300:350] *= 10  # 2.5 % of the run: a spike's
+    loss[1000:1400] *= 10
+    (f,) = found("instability", loss)
+    assert (f.start_step, f.end_step) == (1000, 1400)
+
+
+def test_inside_a_divergence_or_an_oscillation_it_is_part_of_that():
+    blow_up = finding("instability", 500, 800)
+    assert instability.superseded(blow_up, [finding("divergence", 400, 2000)])
+    assert instability.superseded(blow_up, [finding("oscillation", 500, 600)])
+    assert not instability.superseded(blow_up, [finding("oscillation", 100, 400)])
+    assert not instability.superseded(blow_up, [finding("spike", 0, 2000)])

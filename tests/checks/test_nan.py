@@ -124,3 +124,24 @@ def test_a_loss_that_never_came_back_fails_however_few_its_nans():
     loss[-1] = np.nan  # one NaN of 1,000, the last
     (finding,) = of_kind(made_up(loss), "nan")
     assert finding.severity == "fail" and finding.evidence["recovered"] is False
+
+
+def test_the_finding_in_full_on_steps_counted_by_ten():
+    """NaN from the 60th point, one +inf among them, one finite value in between: the first
+    and last non-finite steps, and the last finite value before them."""
+    loss = np.linspace(3, 1, 100)
+    loss[60:] = np.nan
+    loss[70], loss[80] = np.inf, 2.0
+    (f,) = of_kind(made_up(loss, 5 + 10 * np.arange(100)), "nan")
+    assert (f.code, f.severity, f.metric, f.start_step, f.end_step) == (
+        "LT101",
+        "fail",
+        "loss",
+        605,
+        995,
+    )
+    assert f.message == "loss became NaN at step 605; 39 of 100 values are not finite"
+    assert dict(f.evidence) == {
+        "first_step": 605, "non_finite": 39, "nan": 38, "inf": 1, "recovered": False,
+        "last_finite_step": 595, "last_finite_value": 1.80808,
+    }  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from losstest.checks import runaway
 from losstest.config import Config
 
-from .runs import Boundary, of_kind, real, unpinned
+from .runs import Boundary, found, of_kind, real, unpinned
 from .runs import made_up as report
 
 FIRES = ["families/density_unbounded_jsonl", "families/density_unbounded_mlflow"]
@@ -99,3 +99,42 @@ def test_default_thresholds(boundary):
 
 def test_every_parameter_is_pinned():
     assert unpinned(runaway.Params, BOUNDARIES, UNPINNED) == set()
+
+
+def test_the_finding_in_full_from_where_the_level_crossed_zero():
+    """From +5,000 through zero at its 40th point (step 300), on steps 100, 105, ...: the span
+    runs from there to the last step; the growth is the final size over the first tenth's range."""
+    loss = 5000 - 3e4 * (np.exp(STEPS / 2000 * np.log(2000)) - 1) * (1 + 0.05 * NOISE)
+    (f,) = found("runaway", {"loss": loss, "steps": 100 + 5 * STEPS})
+    assert (f.metric, f.start_step, f.end_step) == ("loss", 300, 10095)
+    assert f.message == (
+        "loss fell without bound: from 5000 to -4.896e+07 by step 10095 (1.47e+03 times its "
+        "early range), and still falling"
+    )
+    assert dict(f.evidence) == {
+        "first": 5000.0, "early_range": 33229.9, "late": -27928200.0, "last": -48955800.0,
+        "growth": 1473.25,
+    }  # fmt: skip
+
+
+def test_a_loss_logged_as_zero_for_its_first_tenth_has_no_early_range_to_grow_from():
+    """Flat at exactly 0 until step 300, then falling without bound: runaway from the first
+    step below zero, with no growth to state."""
+    loss = np.where(STEPS < 300, 0.0, -(np.exp((STEPS - 300) / 170) - 1))
+    (f,) = found("runaway", loss)
+    assert (f.start_step, f.end_step) == (301, 1999)
+    assert (
+        f.message == "loss fell without bound: from 0 to -1.636e+04 by step 1999, and still falling"
+    )
+    assert (f.evidence["early_range"], f.evidence["growth"]) == (0.0, None)
+
+
+@pytest.mark.parametrize("end", [0.0, 0.5])
+def test_a_loss_logged_as_zero_at_first_that_ends_at_or_above_zero_did_not_run_away(end):
+    """No early range to compare with, and still falling at the end, but not below zero."""
+    loss = np.interp(STEPS, [0, 400, 1000, 1800, 1900, 1999], [0, 0, 50, 5, end, end])
+    assert found("runaway", loss) == []
+
+
+def test_a_run_too_short_to_judge_is_left_alone():
+    assert found("runaway", -np.exp(np.arange(11))) == []
