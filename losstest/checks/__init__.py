@@ -103,6 +103,7 @@ class Check:
         info = CheckInfo(
             module.KIND, module.CODE, " ".join(doc.split("\n\n")[0].split()).partition(" — ")[2],
             section(doc, "What to do:"), marks, getattr(module, "BLOWS_UP", False),
+            getattr(module, "CASE_KEY", None),
         )  # fmt: skip
         return cls(
             module.KIND, module.CODE, module.SEVERITY, module.Params, module.detect, doc, info,

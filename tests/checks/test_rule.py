@@ -232,11 +232,6 @@ def test_two_rules_broken_at_once_are_two_findings_seen_apart():
     assert checks.identity(a) == ("rule", "loss", 0, "a: final loss 2 is not below 1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Check.of never reads a check's CASE_KEY into its CheckInfo: JUnit files every broken "
-    "rule under a test case 'rule' of its own, and the rule's own test case passes",
-)
 def test_a_broken_rule_is_its_own_test_case():
     run = real_with(HEALTHY, rules({"final_loss_below": 1.0, "name": "converges"}))
     (finding,) = of_kind(run, "rule")
