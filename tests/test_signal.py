@@ -38,8 +38,8 @@ def test_block_medians_and_spread_are_numpys(n: int, points: int) -> None:
 @pytest.mark.parametrize("window", [3, 31, 101, SORTED_ROWS + 1, 1001])
 def test_rolling_median_is_numpys(window: int, filtered: bool, monkeypatch) -> None:
     """Each way of finding a window's median (a sort for narrow ones, a partition for wide
-    ones, scipy's running median for many long ones) is np.median's, at the edges too; a curve
-    with NaN gets NaN where a window holds one, as np.median has it."""
+    ones, pandas' running median for wide ones, scipy's for many long ones) is np.median's, at
+    the edges too; a curve with NaN gets NaN where a window holds one, as np.median has it."""
     if filtered:
         monkeypatch.setattr(signal, "FILTERED_MEDIANS", 0)
     x = np.round(curve(20_000, window), 3)  # ties, as logged values have
