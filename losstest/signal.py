@@ -50,9 +50,9 @@ def rolling_median(x: np.ndarray, window: int, trend: bool = True) -> np.ndarray
         k = min(3, len(x))
         padded[:half] = 2 * np.median(x[:k]) - padded[:half]
         padded[-half:] = 2 * np.median(x[-k:]) - padded[-half:]
-    if window > SKIPLIST_WINDOW or len(x) * window > FILTERED_MEDIANS:
-        if not np.isnan(padded).any():
-            return _running_median(padded, window)
+    wide = window > SKIPLIST_WINDOW or len(x) * window > FILTERED_MEDIANS
+    if wide and not np.isnan(padded).any():
+        return _running_median(padded, window)
     return _row_medians(sliding_window_view(padded, window).copy())
 
 
