@@ -234,3 +234,92 @@ def test_a_logging_prefix_is_no_csv_table(write):
     """Python's logging writes `05:16:20,348`: one comma a line, never a table's header."""
     path = write("train.log", "2025-03-02 05:16:20,348 - INFO - starting\n" * 3)
     assert readers.sniff(Source(str(path), path)) is None
+
+
+LOG_LINE = "step {0} loss {1:.3f}"
+
+
+def _readme(records: int, prose: int) -> str:
+    """A page of `prose` lines of text quoting `records` lines of a log (blank lines between
+    paragraphs are not counted)."""
+    lines = [f"Some words about the run, paragraph {i}." for i in range(prose)]
+    lines += [LOG_LINE.format(10 * i, 2.0 - 0.01 * i) for i in range(records)]
+    return "\n\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "records, prose, is_log",
+    [
+        (5, 20, True),  # 5 records in 25 lines: a fifth of them
+        (5, 21, False),  # 5 in 26: under a fifth, a README quoting a log
+        (4, 0, False),  # too few records to call it a log, however few other lines
+        (30, 10, True),
+    ],
+)
+def test_a_file_without_a_logs_suffix_is_a_log_when_records_make_a_fifth_of_it(
+    write, records, prose, is_log
+):
+    from losstest.readers import text
+
+    path = write("notes.md", _readme(records, prose))
+    assert text.mostly_log(Source(str(path), path)) is is_log
+
+
+def test_a_file_without_a_logs_suffix_that_is_no_text_is_no_log(write):
+    from losstest.readers import text
+
+    path = write("blob", bytes(range(256)) * 40)
+    assert text.mostly_log(Source(str(path), path)) is False
+
+
+def test_a_pattern_decides_what_a_record_is_in_a_file_without_a_logs_suffix(write):
+    from losstest.readers import text
+    from losstest.readers.options import ReadOptions
+
+    body = "\n".join(f"it={i} | nll={3.0 - 0.1 * i:.2f}" for i in range(8)) + "\n"
+    path = write("train.out.md", body)
+    source = Source(str(path), path)
+    assert text.mostly_log(source) is False  # no loss-like key the dialects know
+    pattern = r"it=(?P<step>\d+) \| nll=(?P<loss>[\d.]+)"
+    assert text.mostly_log(source, ReadOptions(pattern=pattern)) is True
+
+
+@pytest.mark.parametrize(
+    "content, pattern, problem",
+    [
+        ("Some notes about a run.\nNothing logged here.\n", None,
+         "no line matches a known training-log pattern"),
+        ("step 1 loss 2.0\nstep 2 loss 1.9\n", "(", "--pattern is not a valid regular expression ("),
+        ("step 1 loss 2.0\nstep 2 loss 1.9\n", r"loss (?P<loss>[\d.]+)",
+         "--pattern needs a named group `step`"),
+    ],
+)  # fmt: skip
+def test_a_text_log_that_cannot_be_read_names_itself_and_the_problem(
+    write, content, pattern, problem
+):
+    from losstest.readers import text
+    from losstest.readers.options import ReadOptions
+
+    path = write("train.log", content)
+    with pytest.raises(losstest.InputError) as raised:
+        text.read(Source(str(path), path), ReadOptions(pattern=pattern))
+    assert str(raised.value).startswith(f"{path}: {problem}")
+    assert raised.value.source == str(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "step 1 loss 2.0\nstep 2 loss 1.9\nstep 3 loss 1.",  # still being written
+        "step 1 loss 2.0\r\nstep 2 loss 1.9\r\n",  # written on Windows
+        # a line rewritten in place (a progress bar) and not yet ended is still being written
+        "step 1 loss 2.0\nstep 2 loss 1.9\nstep 3 loss 1.8\rstep 3 loss 1.7\r",
+    ],
+)
+def test_a_text_log_is_read_to_its_last_complete_line(write, content):
+    from losstest.readers import text
+
+    path = write("train.log", content)
+    frame = text.read(Source(str(path), path))
+    steps, values = metric(frame, "loss")
+    assert list(steps) == [1, 2] and list(values) == [2.0, 1.9]
