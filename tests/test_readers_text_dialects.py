@@ -323,3 +323,40 @@ def test_a_text_log_is_read_to_its_last_complete_line(write, content):
     frame = text.read(Source(str(path), path))
     steps, values = metric(frame, "loss")
     assert list(steps) == [1, 2] and list(values) == [2.0, 1.9]
+
+
+@pytest.mark.parametrize(
+    "printed, shown",
+    [
+        ("\x1b[32mloss: 1.0\x1b[0m - acc: 0.5\n", "loss: 1.0 - acc: 0.5\n"),  # colour codes
+        ("1/3 loss: 2.0\r2/3 loss: 1.5\r3/3 loss: 1.2\nnext\n", "3/3 loss: 1.2\nnext\n"),
+        ("12% loss: 2.0  \r\n", "12% loss: 2.0  \n"),  # a line ended by \r\n keeps its spaces
+        ("\rloss: 1.5\r", "loss: 1.5"),
+    ],
+)
+def test_text_as_a_terminal_shows_it(printed, shown):
+    from losstest.readers.text import as_printed
+
+    assert as_printed(printed) == shown
+
+
+def _stepped_lines(count: int) -> bytes:
+    return b"".join(b"step %d loss %.2f\n" % (i, 2.0 - 0.01 * i) for i in range(count))
+
+
+def test_the_head_of_a_text_log_as_sniffed(write):
+    """Bytes that are not UTF-8 are replaced, not refused; `\\r\\n` ends a line as `\\n` does;
+    a NUL byte in the first 4096 bytes makes it binary, one after them does not."""
+    from losstest.readers import text
+
+    def sniffed(data: bytes) -> bool:
+        path = write("run.log", data)
+        return text.sniff(Source(str(path), path))
+
+    lines = _stepped_lines(300)
+    assert sniffed(b"caf\xe9 run\n" + lines)  # latin-1 in a log's first line
+    assert sniffed(lines.replace(b"\n", b"\r\n"))
+    crlf = write("crlf.log", lines.replace(b"\n", b"\r\n"))
+    assert "\r" not in text._head_text(Source(str(crlf), crlf))
+    assert not sniffed(lines[:4095] + b"\x00" + lines[4096:])
+    assert sniffed(lines[:4096] + b"\x00" + lines[4097:])
