@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -154,3 +155,79 @@ def test_a_batch_counted_from_zero_each_epoch_is_counted_on_through_the_epochs()
 def test_only_a_step_that_goes_back_as_its_epoch_moves_on_is_counted_on(write, rows, steps):
     path = write("loop.csv", "epoch,batch,loss\n" + rows)
     assert losstest.load(path)["step"].tolist() == steps
+
+
+def _jsonl(path):
+    from losstest.readers import Source, jsonl
+
+    return jsonl, Source(str(path), path)
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": \n{"step": 3, "loss": 1.8}\n',
+         "line 2 is not valid JSON ("),
+        ('{"step": 1, "loss": 2.0}\n[2, 1.9]\n', "line 2 is not a JSON object"),
+        ("\n  \n\n", "no complete JSON record"),
+        ('{"step": 1, "lo', "no complete JSON record"),  # only a line still being written
+    ],
+)  # fmt: skip
+def test_a_jsonl_log_that_cannot_be_read_names_itself_and_the_problem(write, content, problem):
+    jsonl, source = _jsonl(write("run.jsonl", content))
+    with pytest.raises(InputError) as raised:
+        jsonl.read(source)
+    assert str(raised.value).startswith(f"{source.name}: {problem}")
+    assert raised.value.source == source.name
+
+
+def test_a_jsonl_log_after_a_head_of_blank_lines_is_read(write):
+    jsonl, source = _jsonl(write("run.jsonl", "\n" * 5000 + '{"step": 1, "loss": 2.0}\n'))
+    frame = jsonl.read(source)
+    assert frame["step"].tolist() == [1] and frame["value"].tolist() == [2.0]
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["columnar", "record by record"])
+def test_a_jsonl_logs_step_named_by_the_option(write, quoted):
+    """`step` names the step column in either path (a value written as text, "1.5", sends the
+    file record by record); every run of a reader's frame is named by its caller ("")."""
+    from losstest.readers.options import ReadOptions
+
+    rows = [
+        {"step": 1000 + i, "iter": i, "loss": f"{2.0 - 0.1 * i}" if quoted else 2.0 - 0.1 * i}
+        for i in range(5)
+    ]
+    jsonl, source = _jsonl(write("run.jsonl", "".join(json.dumps(r) + "\n" for r in rows)))
+    frame = jsonl.read(source, ReadOptions(step="iter"))
+    loss = frame[frame["metric"] == "loss"]
+    assert loss["step"].tolist() == [0, 1, 2, 3, 4]
+    assert loss["value"].tolist() == pytest.approx([2.0, 1.9, 1.8, 1.7, 1.6])
+    assert frame["run"].astype(str).unique().tolist() == [""]
+
+
+@pytest.mark.parametrize(
+    "content, found",
+    [
+        (b'{"step": 1, "loss": 2.0}\n{"step": 2}\n', True),
+        (b'# a comment\n{"step": 1, "loss": 2.0}\n', False),  # a JSON Lines log starts with "{"
+        (b"", False),
+        (b'{"step": 1, "loss": [1, 2]}\nnot json\n', True),  # the first line decides
+        (b'"a string"\n', False),
+    ],
+)
+def test_a_jsonl_log_is_sniffed_by_its_first_line(write, content, found):
+    jsonl, source = _jsonl(write("run.log", content))
+    assert bool(jsonl.sniff(source)) is found
+
+
+def test_a_first_jsonl_line_nested_too_deep_is_the_files_problem(write):
+    jsonl, source = _jsonl(write("run.jsonl", "{" + '"a": {' * 2000 + "}" * 2001 + "\n"))
+    with pytest.raises(InputError) as raised:
+        jsonl.sniff(source)
+    assert raised.value.source == source.name and "nested deeper" in str(raised.value)
+
+
+def test_only_the_first_jsonl_line_is_looked_at_when_sniffing(write):
+    deep = "{" + '"a": {' * 2000 + "}" * 2001
+    jsonl, source = _jsonl(write("run.jsonl", '{"step": 1, "loss": 2.0}\n' + deep + "\n"))
+    assert jsonl.sniff(source) is True
