@@ -189,15 +189,21 @@ def test_a_jsonl_log_after_a_head_of_blank_lines_is_read(write):
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["columnar", "record by record"])
 def test_a_jsonl_logs_step_named_by_the_option(write, quoted):
-    """`step` names the step column in either path (a value written as text, "1.5", sends the
-    file record by record); every run of a reader's frame is named by its caller ("")."""
+    """`step` names the step column in either path (a key whose values are numbers in some
+    records and text in others sends the file record by record, where a blank line between
+    records is skipped); every run of a reader's frame is named by its caller ("")."""
     from losstest.readers.options import ReadOptions
 
     rows = [
-        {"step": 1000 + i, "iter": i, "loss": f"{2.0 - 0.1 * i}" if quoted else 2.0 - 0.1 * i}
+        {
+            "step": 1000 + i,
+            "iter": i,
+            "loss": f"{2.0 - 0.1 * i}" if quoted and i % 2 else 2.0 - 0.1 * i,
+        }
         for i in range(5)
     ]
-    jsonl, source = _jsonl(write("run.jsonl", "".join(json.dumps(r) + "\n" for r in rows)))
+    text = "".join(json.dumps(r) + "\n" + ("\n" if i == 1 else "") for i, r in enumerate(rows))
+    jsonl, source = _jsonl(write("run.jsonl", text))
     frame = jsonl.read(source, ReadOptions(step="iter"))
     loss = frame[frame["metric"] == "loss"]
     assert loss["step"].tolist() == [0, 1, 2, 3, 4]
@@ -231,3 +237,19 @@ def test_only_the_first_jsonl_line_is_looked_at_when_sniffing(write):
     deep = "{" + '"a": {' * 2000 + "}" * 2001
     jsonl, source = _jsonl(write("run.jsonl", '{"step": 1, "loss": 2.0}\n' + deep + "\n"))
     assert jsonl.sniff(source) is True
+
+
+def test_a_jsonl_line_too_deep_or_too_wide_is_the_files_problem(write, monkeypatch):
+    from losstest.readers.limits import ENV
+
+    deep = "{" + '"a": {' * 2000 + "}" * 2001
+    jsonl, source = _jsonl(write("deep.jsonl", '{"step": 1, "loss": 2.0}\n' + deep + "\n"))
+    with pytest.raises(InputError) as raised:
+        jsonl.read(source)
+    assert raised.value.source == source.name and "nested deeper" in str(raised.value)
+    monkeypatch.setenv(ENV["keys"], "10")
+    wide = json.dumps({"step": 2, **{f"k{i}": i for i in range(20)}})
+    jsonl, source = _jsonl(write("wide.jsonl", '{"step": 1, "loss": 2.0}\n' + wide + "\n"))
+    with pytest.raises(InputError) as raised:
+        jsonl.read(source)
+    assert raised.value.source == source.name and "keys" in str(raised.value)
