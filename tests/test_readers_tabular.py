@@ -253,3 +253,35 @@ def test_a_jsonl_line_too_deep_or_too_wide_is_the_files_problem(write, monkeypat
     with pytest.raises(InputError) as raised:
         jsonl.read(source)
     assert raised.value.source == source.name and "keys" in str(raised.value)
+
+
+def _csv_read(path):
+    from losstest.readers import Source, csv
+
+    return csv.read(Source(str(path), path))
+
+
+def test_a_csv_row_past_the_head_shorter_than_its_header_is_read_with_its_cells_missing(write):
+    """A row of another width past the first rows (a crash mid-write, resumed): pyarrow refuses
+    the table; it is read as text and typed after, the cells left out and the missing markers
+    missing, the text column left out."""
+    rows = [f"{i},{2.0 - i * 1e-4:.4f},{1.5 - i * 1e-4:.4f},warm" for i in range(6000)]
+    rows[5000] = "5000,1.5"  # short: val_loss and note left out
+    rows[5001] = "5001,1.4999,NA,warm"
+    path = write("run.csv", "step,loss,val_loss,note\n" + "\n".join(rows) + "\n")
+    frame = _csv_read(path)
+    assert set(frame["metric"].astype(str)) == {"loss", "val_loss"}
+    loss = frame[frame["metric"] == "loss"]
+    val = frame[frame["metric"] == "val_loss"]
+    assert loss["step"].tolist() == list(range(6000))
+    assert loss["value"].iloc[5000] == 1.5 and loss["value"].iloc[5999] == pytest.approx(1.4001)
+    assert len(val) == 5998 and not {5000, 5001} & set(val["step"].tolist())
+
+
+def test_a_csv_row_past_the_head_wider_than_its_header_names_the_file(write):
+    rows = [f"{i},{2.0 - i * 1e-4:.4f}" for i in range(6000)]
+    rows[5000] = "5000,1.5,7,8"  # two cells no column holds
+    path = write("run.csv", "step,loss\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as raised:
+        _csv_read(path)
+    assert raised.value.source == str(path)
