@@ -78,8 +78,7 @@ def detect(curves: RunCurves, params: Params) -> list[Finding]:
     t = shape_of(train)
     if len(t.step) < 2 or t.step[-1] <= best_step:
         return []
-    near = t.z[np.abs(t.step - best_step) <= max(1, (t.step[-1] - t.step[0]) // 40)]
-    train_then = float(np.median(near)) if len(near) else float(np.interp(best_step, t.step, t.z))
+    train_then = t.level_at(best_step)
     train_end = t.edge(0.05, at_end=True) if len(t) >= 20 else float(np.median(t.z[-3:]))
     if train_then - train_end < params.train_drop:
         return []

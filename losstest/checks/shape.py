@@ -78,6 +78,14 @@ class Shape:
         part = self.blocks.median[-k:] if at_end else self.blocks.median[:k]
         return float(np.median(part))
 
+    def level_at(self, step: int) -> float:
+        """The level around a step (the median of the points within a fortieth of the run of
+        it), where the curve of another metric is compared with it."""
+        near = np.abs(self.step - step) <= max(1, (self.step[-1] - self.step[0]) // 40)
+        if near.any():
+            return float(np.median(self.z[near]))
+        return float(np.interp(step, self.step, self.z))
+
     @cached_property
     def resumed(self) -> bool:
         """A stretch of a resumed run, logged only from past the middle of its steps on (picked

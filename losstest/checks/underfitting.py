@@ -143,9 +143,8 @@ def _evaluated_late(curves: RunCurves, v: Shape, params: Params) -> bool:
     if curves.train is None or len(shape_of(curves.train)) < 2:
         return False
     t = shape_of(curves.train)
-    near = np.abs(t.step - v.step[0]) <= max(1, (t.step[-1] - t.step[0]) // 40)
-    then = float(np.median(t.z[near])) if near.any() else float(np.interp(v.step[0], t.step, t.z))
-    return t.resumed or t.edge(params.window, at_end=False) - then >= params.learned_fall
+    learned = t.edge(params.window, at_end=False) - t.level_at(int(v.step[0]))
+    return t.resumed or learned >= params.learned_fall
 
 
 def superseded(finding: Finding, findings: list[Finding]) -> bool:
